@@ -1,0 +1,189 @@
+//===- Tensor.cpp - Element types and the host tensor ---------------------===//
+
+#include "switchyard/Runtime/Tensor.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <cstring>
+#include <limits>
+#include <new>
+
+namespace switchyard::runtime {
+
+namespace {
+constexpr std::align_val_t kAlignment{64};
+} // namespace
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F16:
+  case DType::BF16:
+    return 2;
+  case DType::I64:
+    return 8;
+  case DType::Bool:
+    return 1;
+  }
+  return 0;
+}
+
+absl::string_view dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "f32";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::Bool:
+    return "bool";
+  }
+  return "?";
+}
+
+absl::StatusOr<int64_t> checkedNumElements(absl::Span<const int64_t> shape,
+                                           DType dtype) {
+  const int64_t maxElements = std::numeric_limits<int64_t>::max() /
+                              static_cast<int64_t>(dtypeSize(dtype));
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat("negative dimension in shape ", shapeToString(shape)));
+    if (dim != 0 && count > maxElements / dim)
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape ", shapeToString(shape), " of ", dtypeName(dtype),
+                       " is too large"));
+    count *= dim;
+  }
+  return count;
+}
+
+std::string shapeToString(absl::Span<const int64_t> shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
+
+absl::StatusOr<std::vector<int64_t>>
+sliceShape(absl::Span<const int64_t> shape, absl::Span<const DimRange> slice) {
+  if (slice.size() != shape.size())
+    return absl::InvalidArgumentError(
+        absl::StrCat("slice has ", slice.size(),
+                     " ranges for a tensor of rank ", shape.size()));
+  std::vector<int64_t> result(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    const DimRange &r = slice[d];
+    if (r.begin < 0 || r.begin > r.end || r.end > shape[d])
+      return absl::OutOfRangeError(absl::StrCat(
+          "slice [", r.begin, ", ", r.end, ") of dimension ", d,
+          " is outside [0, ", shape[d], ") of shape ", shapeToString(shape)));
+    result[d] = r.end - r.begin;
+  }
+  return result;
+}
+
+void copySlice(const void *src, absl::Span<const int64_t> shape,
+               size_t elementSize, absl::Span<const DimRange> slice,
+               void *dst) {
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  std::vector<int64_t> strides(rank);
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= shape[d];
+    if (slice[d].begin == slice[d].end)
+      return;
+  }
+  // Dimensions after `k` are taken whole, so every run along `k` and the
+  // dimensions after it is contiguous in `src`.
+  int64_t k = rank - 1;
+  while (k >= 0 && slice[k].begin == 0 && slice[k].end == shape[k])
+    --k;
+  const auto *in = static_cast<const std::byte *>(src);
+  auto *out = static_cast<std::byte *>(dst);
+  if (k < 0) {
+    std::memcpy(out, in, stride * elementSize);
+    return;
+  }
+  const size_t runBytes =
+      (slice[k].end - slice[k].begin) * strides[k] * elementSize;
+  // An odometer over the sliced dimensions before `k`.
+  std::vector<int64_t> index(k);
+  for (int64_t d = 0; d < k; ++d)
+    index[d] = slice[d].begin;
+  while (true) {
+    int64_t offset = slice[k].begin * strides[k];
+    for (int64_t d = 0; d < k; ++d)
+      offset += index[d] * strides[d];
+    std::memcpy(out, in + offset * elementSize, runBytes);
+    out += runBytes;
+    int64_t d = k - 1;
+    while (d >= 0 && ++index[d] == slice[d].end) {
+      index[d] = slice[d].begin;
+      --d;
+    }
+    if (d < 0)
+      return;
+  }
+}
+
+void HostTensor::AlignedDelete::operator()(std::byte *p) const {
+  ::operator delete[](p, kAlignment);
+}
+
+absl::StatusOr<HostTensor> HostTensor::allocate(DType dtype,
+                                                std::vector<int64_t> shape) {
+  absl::StatusOr<int64_t> count = checkedNumElements(shape, dtype);
+  if (!count.ok())
+    return count.status();
+  HostTensor tensor;
+  tensor.dtype_ = dtype;
+  tensor.shape_ = std::move(shape);
+  tensor.numElements_ = *count;
+  size_t bytes = tensor.byteSize();
+  // Allocate at least one byte so that an empty tensor still owns a buffer.
+  auto *buffer = static_cast<std::byte *>(
+      ::operator new[](bytes ? bytes : 1, kAlignment, std::nothrow));
+  if (!buffer)
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate ", bytes, " bytes for a tensor of shape ",
+                     shapeToString(tensor.shape_)));
+  std::memset(buffer, 0, bytes);
+  tensor.storage_.reset(buffer);
+  tensor.data_ = buffer;
+  return tensor;
+}
+
+absl::StatusOr<HostTensor>
+HostTensor::view(DType dtype, std::vector<int64_t> shape, void *data) {
+  absl::StatusOr<int64_t> count = checkedNumElements(shape, dtype);
+  if (!count.ok())
+    return count.status();
+  if (!data && *count != 0)
+    return absl::InvalidArgumentError("view of a null pointer");
+  HostTensor tensor;
+  tensor.dtype_ = dtype;
+  tensor.shape_ = std::move(shape);
+  tensor.numElements_ = *count;
+  tensor.data_ = data;
+  return tensor;
+}
+
+HostTensor HostTensor::view() {
+  HostTensor tensor;
+  tensor.dtype_ = dtype_;
+  tensor.shape_ = shape_;
+  tensor.numElements_ = numElements_;
+  tensor.data_ = data_;
+  return tensor;
+}
+
+} // namespace switchyard::runtime
