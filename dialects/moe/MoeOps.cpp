@@ -1,0 +1,290 @@
+//===- MoeOps.cpp - Switch routing op verifiers ---------------------------===//
+
+#include "dialects/moe/MoeOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace switchyard;
+using namespace switchyard::moe;
+using mtf::DimAttr;
+using mtf::parseDimName;
+using mtf::printDimName;
+using mtf::NamedTensorType;
+using mtf::verifyConsistentSizes;
+using mtf::verifyHasDim;
+
+#include "dialects/moe/MoeDialect.cpp.inc"
+
+void MoeDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/moe/MoeOps.cpp.inc"
+      >();
+}
+
+namespace {
+
+/// The scalar float32 type of a loss.
+NamedTensorType scalarF32(MLIRContext *context) {
+  return NamedTensorType::get(context, {}, Float32Type::get(context));
+}
+
+/// `type` without the dimensions named in `drop`.
+SmallVector<DimAttr> dimsWithout(NamedTensorType type, ArrayRef<StringRef> drop) {
+  return llvm::filter_to_vector(type.getDims(), [&](DimAttr dim) {
+    return !llvm::is_contained(drop, dim.getName().getValue());
+  });
+}
+
+/// Emits an error unless `actual` has exactly the dimension names of
+/// `expected`, in any order.
+LogicalResult verifyDimSet(Operation *op, ArrayRef<DimAttr> expected,
+                           NamedTensorType actual, StringRef what) {
+  bool same = expected.size() == actual.getRank() &&
+              llvm::all_of(expected, [&](DimAttr dim) {
+                return actual.hasDim(dim.getName().getValue());
+              });
+  if (same)
+    return success();
+  std::string names;
+  llvm::raw_string_ostream os(names);
+  llvm::interleaveComma(expected, os,
+                        [&](DimAttr dim) { os << dim.getName().getValue(); });
+  return op->emitOpError() << what << " must have the dimensions (" << names
+                           << "), got " << actual;
+}
+
+/// Checks the expert buffers' `experts` and capacity dimensions, and, when
+/// `expert` comes from a `moe.route`, that both ops agree on the token
+/// dimension, the number of experts and the capacity.
+LogicalResult verifyBuffers(Operation *op, Value expert, StringRef tokensDim,
+                            NamedTensorType buffers, StringRef expertsDim,
+                            StringRef capacityDim, StringRef what) {
+  if (expertsDim == capacityDim)
+    return op->emitOpError()
+           << "experts and capacity dimensions must differ, both are '"
+           << expertsDim << "'";
+  if (failed(verifyHasDim(op, buffers, expertsDim, what)) ||
+      failed(verifyHasDim(op, buffers, capacityDim, what)))
+    return failure();
+  auto route = expert.getDefiningOp<RouteOp>();
+  if (!route)
+    return success();
+  if (route.getTokensDim() != tokensDim)
+    return op->emitOpError() << "routes tokens along '" << tokensDim
+                             << "' but its 'moe.route' routes along '"
+                             << route.getTokensDim() << "'";
+  int64_t experts = buffers.getDim(expertsDim).getSize();
+  if (route.getNumExperts() != experts)
+    return op->emitOpError()
+           << "has " << experts << " experts but its 'moe.route' has "
+           << route.getNumExperts();
+  int64_t capacity = buffers.getDim(capacityDim).getSize();
+  if (route.getExpertCapacity() != capacity)
+    return op->emitOpError()
+           << "has expert capacity " << capacity
+           << " but its 'moe.route' has " << route.getExpertCapacity();
+  return success();
+}
+
+/// Checks that every routing dimension (of `expert`) is in `tokens` with
+/// the same size, and that the token dimension is among them.
+LogicalResult verifyRoutingDims(Operation *op, NamedTensorType expert,
+                                NamedTensorType tokens, StringRef tokensDim,
+                                StringRef what) {
+  if (failed(verifyHasDim(op, expert, tokensDim, "routing decision")))
+    return failure();
+  for (DimAttr dim : expert.getDims())
+    if (failed(verifyHasDim(op, tokens, dim.getName().getValue(), what)))
+      return failure();
+  return verifyConsistentSizes(op, {expert, tokens});
+}
+
+/// Checks that all `logits` name `dims` and agree on the experts' count.
+LogicalResult verifyLossLogits(Operation *op, ValueRange logits,
+                               ArrayRef<StringRef> dims, StringRef expertsDim) {
+  if (logits.empty())
+    return op->emitOpError() << "expects the logits of at least one layer";
+  std::optional<int64_t> experts;
+  for (Value value : logits) {
+    auto type = cast<NamedTensorType>(value.getType());
+    for (StringRef dim : dims)
+      if (failed(verifyHasDim(op, type, dim, "logits")))
+        return failure();
+    int64_t count = type.getDim(expertsDim).getSize();
+    if (experts && *experts != count)
+      return op->emitOpError()
+             << "logits disagree on the number of experts: " << *experts
+             << " and " << count;
+    experts = count;
+  }
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// RouteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RouteOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location>,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  auto logits = dyn_cast<NamedTensorType>(adaptor.getLogits().getType());
+  if (!logits)
+    return failure();
+  auto tokens = NamedTensorType::get(
+      context, dimsWithout(logits, {adaptor.getExpertsDim()}),
+      IntegerType::get(context, 32));
+  results.assign({tokens, tokens.withElementType(logits.getElementType()),
+                  tokens, tokens.withElementType(IntegerType::get(context, 1))});
+  return success();
+}
+
+LogicalResult RouteOp::verify() {
+  auto logits = cast<NamedTensorType>(getLogits().getType());
+  if (failed(verifyHasDim(*this, logits, getTokensDim(), "logits")) ||
+      failed(verifyHasDim(*this, logits, getExpertsDim(), "logits")))
+    return failure();
+  if (getTokensDim() == getExpertsDim())
+    return emitOpError() << "token and experts dimensions must differ, both "
+                            "are '"
+                         << getTokensDim() << "'";
+  if (getNumExperts() < 1)
+    return emitOpError() << "needs at least one expert";
+  if (getCapacity().has_value() == getCapacityFactor().has_value())
+    return emitOpError() << "expects exactly one of 'capacity' and "
+                            "'capacity_factor'";
+  if (getCapacityAttr() && getCapacityAttr().getInt() < 0)
+    return emitOpError() << "capacity must be non-negative, got "
+                         << getCapacityAttr().getInt();
+  if (getCapacityFactor() && !(getCapacityFactor()->convertToDouble() > 0))
+    return emitOpError() << "capacity_factor must be positive, got "
+                         << getCapacityFactor()->convertToDouble();
+  return success();
+}
+
+int64_t RouteOp::getNumExperts() {
+  return cast<NamedTensorType>(getLogits().getType())
+      .getDim(getExpertsDim())
+      .getSize();
+}
+
+int64_t RouteOp::getExpertCapacity() {
+  if (IntegerAttr capacity = getCapacityAttr())
+    return capacity.getInt();
+  int64_t tokens =
+      cast<NamedTensorType>(getLogits().getType()).getDim(getTokensDim()).getSize();
+  return static_cast<int64_t>(std::ceil(
+      getCapacityFactor()->convertToDouble() * tokens / getNumExperts()));
+}
+
+//===----------------------------------------------------------------------===//
+// DispatchOp, CombineOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DispatchOp::verify() {
+  auto input = cast<NamedTensorType>(getInput().getType());
+  auto expert = cast<NamedTensorType>(getExpert().getType());
+  auto result = cast<NamedTensorType>(getResult().getType());
+  if (failed(verifyRoutingDims(*this, expert, input, getTokensDim(), "input")) ||
+      failed(verifyBuffers(*this, getExpert(), getTokensDim(), result,
+                           getExpertsDim(), getCapacityDim(), "result")))
+    return failure();
+  SmallVector<DimAttr> expected = dimsWithout(input, {getTokensDim()});
+  for (StringRef dim : {getExpertsDim(), getCapacityDim()}) {
+    if (input.hasDim(dim))
+      return emitOpError() << "input already has a dimension '" << dim << "'";
+    expected.push_back(result.getDim(dim));
+  }
+  if (failed(verifyDimSet(*this, expected, result, "result")) ||
+      failed(verifyConsistentSizes(*this, {input, result})))
+    return failure();
+  if (result.getElementType() != input.getElementType())
+    return emitOpError() << "result element type " << result.getElementType()
+                         << " differs from the input's "
+                         << input.getElementType();
+  return success();
+}
+
+LogicalResult CombineOp::verify() {
+  auto input = cast<NamedTensorType>(getInput().getType());
+  auto expert = cast<NamedTensorType>(getExpert().getType());
+  auto gate = cast<NamedTensorType>(getGate().getType());
+  auto result = cast<NamedTensorType>(getResult().getType());
+  if (gate.getDims() != expert.getDims())
+    return emitOpError() << "gate must have the dimensions of the routing "
+                            "decision "
+                         << expert << ", got " << gate;
+  if (failed(verifyBuffers(*this, getExpert(), getTokensDim(), input,
+                           getExpertsDim(), getCapacityDim(), "input")) ||
+      failed(verifyRoutingDims(*this, expert, result, getTokensDim(),
+                               "result")))
+    return failure();
+  if (input.hasDim(getTokensDim()))
+    return emitOpError() << "input already has a dimension '"
+                         << getTokensDim() << "'";
+  SmallVector<DimAttr> expected =
+      dimsWithout(input, {getExpertsDim(), getCapacityDim()});
+  expected.push_back(result.getDim(getTokensDim()));
+  if (failed(verifyDimSet(*this, expected, result, "result")) ||
+      failed(verifyConsistentSizes(*this, {input, result})))
+    return failure();
+  if (result.getElementType() != input.getElementType())
+    return emitOpError() << "result element type " << result.getElementType()
+                         << " differs from the input's "
+                         << input.getElementType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ZLossOp, LoadBalancingLossOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ZLossOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location>, Adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  results.push_back(scalarF32(context));
+  return success();
+}
+
+LogicalResult ZLossOp::verify() {
+  return verifyLossLogits(*this, getLogits(), {getExpertsDim()},
+                          getExpertsDim());
+}
+
+LogicalResult LoadBalancingLossOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location>, Adaptor,
+    SmallVectorImpl<Type> &results) {
+  results.push_back(scalarF32(context));
+  return success();
+}
+
+LogicalResult LoadBalancingLossOp::verify() {
+  if (getTokensDim() == getExpertsDim())
+    return emitOpError() << "token and experts dimensions must differ";
+  if (failed(verifyLossLogits(*this, getLogits(),
+                              {getTokensDim(), getExpertsDim()},
+                              getExpertsDim())))
+    return failure();
+  // Rows are pooled across layers, so every layer must have the same groups.
+  auto first = cast<NamedTensorType>(getLogits().front().getType());
+  SmallVector<DimAttr> groups =
+      dimsWithout(first, {getTokensDim(), getExpertsDim()});
+  for (Value value : getLogits().drop_front()) {
+    auto type = cast<NamedTensorType>(value.getType());
+    if (dimsWithout(type, {getTokensDim(), getExpertsDim()}) != groups)
+      return emitOpError() << "logits of every layer must have the same group "
+                              "dimensions, got "
+                           << first << " and " << type;
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/moe/MoeOps.cpp.inc"

@@ -1,0 +1,124 @@
+//===- MtfDialect.cpp - mtf dialect registration and attribute checks -----===//
+
+#include "dialects/mtf/MtfDialect.h"
+#include "dialects/mtf/MtfOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+using namespace mlir;
+using namespace switchyard::mtf;
+
+#include "dialects/mtf/MtfDialect.cpp.inc"
+#include "dialects/mtf/MtfEnums.cpp.inc"
+
+void MtfDialect::initialize() {
+  registerAttributes();
+  registerTypes();
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/mtf/MtfOps.cpp.inc"
+      >();
+}
+
+MeshAttr switchyard::mtf::getEnclosingMesh(Operation *op) {
+  for (; op; op = op->getParentOp())
+    if (auto mesh = op->getAttrOfType<MeshAttr>(MtfDialect::kMeshAttrName))
+      return mesh;
+  return {};
+}
+
+LogicalResult switchyard::mtf::verifyTypeOnMesh(
+    NamedTensorType type, MeshAttr mesh,
+    function_ref<InFlightDiagnostic()> emitError) {
+  if (!type.isLaidOut())
+    return success();
+  if (!mesh)
+    return emitError() << "type " << type
+                       << " is laid out but no enclosing op declares an '"
+                       << MtfDialect::kMeshAttrName << "'";
+  for (DimAttr dim : type.getDims()) {
+    int64_t parts = 1;
+    for (StringAttr axis : dim.getAxes()) {
+      std::optional<int64_t> size = mesh.getAxisSize(axis.getValue());
+      if (!size)
+        return emitError() << "dimension '" << dim.getName().getValue()
+                           << "' is split over mesh axis '" << axis.getValue()
+                           << "', which mesh \"" << mesh.getSpec()
+                           << "\" does not have";
+      parts *= *size;
+    }
+    if (dim.getSize() % parts != 0)
+      return emitError() << "dimension '" << dim.getName().getValue()
+                         << "' of size " << dim.getSize()
+                         << " cannot be split into " << parts
+                         << " equal parts over its mesh axes";
+  }
+  return success();
+}
+
+LogicalResult MtfDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attribute) {
+  StringRef name = attribute.getName().getValue();
+  if (name == kMeshAttrName) {
+    if (!isa<MeshAttr>(attribute.getValue()))
+      return op->emitError() << "'" << kMeshAttrName
+                             << "' must be an #mtf.mesh attribute";
+    // Ops check their own types; function signatures are checked here.
+    auto mesh = cast<MeshAttr>(attribute.getValue());
+    WalkResult walk = op->walk([&](FunctionOpInterface function) {
+      auto emit = [&] { return function.emitOpError(); };
+      for (Type type : llvm::concat<const Type>(function.getArgumentTypes(),
+                                                function.getResultTypes()))
+        if (auto tensor = dyn_cast<NamedTensorType>(type);
+            tensor && failed(verifyTypeOnMesh(tensor, mesh, emit)))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    return failure(walk.wasInterrupted());
+  }
+  if (name == kLayoutAttrName) {
+    auto layout = dyn_cast<LayoutAttr>(attribute.getValue());
+    if (!layout)
+      return op->emitError() << "'" << kLayoutAttrName
+                             << "' must be an #mtf.layout attribute";
+    auto mesh = op->getAttrOfType<MeshAttr>(kMeshAttrName);
+    if (!mesh)
+      return op->emitError() << "'" << kLayoutAttrName << "' needs an '"
+                             << kMeshAttrName << "' on the same op";
+    for (auto [dim, axes] :
+         llvm::zip(layout.getDimNames(), layout.getDimAxes()))
+      for (auto axis : axes.getAsRange<StringAttr>())
+        if (!mesh.getAxisSize(axis.getValue()))
+          return op->emitError()
+                 << "layout rule for '" << dim.getValue()
+                 << "' names mesh axis '" << axis.getValue()
+                 << "', which mesh \"" << mesh.getSpec() << "\" does not have";
+    return success();
+  }
+  return op->emitError() << "unknown mtf attribute '" << name << "'";
+}
+
+LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
+                                                   unsigned regionIndex,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attribute) {
+  if (attribute.getName() != kParamAttrName)
+    return op->emitError() << "unknown mtf argument attribute '"
+                           << attribute.getName().getValue() << "'";
+  auto checkpointName = dyn_cast<StringAttr>(attribute.getValue());
+  if (!checkpointName || checkpointName.getValue().empty())
+    return op->emitError() << "'" << kParamAttrName << "' of argument "
+                           << argIndex
+                           << " must be a non-empty checkpoint name string";
+  Type type;
+  if (auto function = dyn_cast<FunctionOpInterface>(op))
+    type = function.getArgumentTypes()[argIndex];
+  else
+    type = op->getRegion(regionIndex).getArgument(argIndex).getType();
+  if (!isa<NamedTensorType>(type))
+    return op->emitError() << "argument " << argIndex << " is a parameter ('"
+                           << checkpointName.getValue()
+                           << "') and must be an !mtf.tensor, got " << type;
+  return success();
+}
