@@ -1,0 +1,78 @@
+// RUN: switchyard-opt %s -split-input-file | FileCheck %s
+// RUN: switchyard-opt %s -split-input-file | switchyard-opt -split-input-file | FileCheck %s
+// RUN: switchyard-opt %s -split-input-file -mlir-print-op-generic | switchyard-opt -split-input-file | FileCheck %s
+
+// A whole Switch MoE layer: route, dispatch, experts, combine, losses.
+// CHECK-LABEL: func.func @switch_layer
+func.func @switch_layer(%x: !mtf.tensor<[batch:2, length:8, d_model:16], f32>,
+                        %router: !mtf.tensor<[d_model:16, experts:4], f32>,
+                        %wi: !mtf.tensor<[experts:4, d_model:16, d_ff:32], f32>,
+                        %wo: !mtf.tensor<[experts:4, d_ff:32, d_model:16], f32>)
+    -> (!mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[], f32>, !mtf.tensor<[], f32>) {
+  %logits = mtf.einsum %x, %router : (!mtf.tensor<[batch:2, length:8, d_model:16], f32>,
+                                      !mtf.tensor<[d_model:16, experts:4], f32>)
+                                     -> !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // CHECK: %[[EXPERT:.*]], %[[GATE:.*]], %[[POS:.*]], %[[DROP:.*]] = moe.route %{{.*}} tokens(length) experts(experts) capacity(4) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts) capacity(4)
+      : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // CHECK: moe.dispatch %{{.*}}, %[[EXPERT]], %[[POS]], %[[DROP]] tokens(length) experts(experts) capacity_dim(expert_capacity) : !mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[batch:2, length:8], i32> -> !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>
+  %buffers = moe.dispatch %x, %expert, %position, %dropped
+      tokens(length) experts(experts) capacity_dim(expert_capacity)
+      : !mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[batch:2, length:8], i32>
+        -> !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>
+  %h = mtf.einsum %buffers, %wi : (!mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
+                                   !mtf.tensor<[experts:4, d_model:16, d_ff:32], f32>)
+                                  -> !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_ff:32], f32>
+  %a = mtf.unary relu %h : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_ff:32], f32>
+  %out = mtf.einsum %a, %wo : (!mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_ff:32], f32>,
+                               !mtf.tensor<[experts:4, d_ff:32, d_model:16], f32>)
+                              -> !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>
+  // CHECK: moe.combine %{{.*}}, %[[EXPERT]], %[[POS]], %[[DROP]], %[[GATE]] tokens(length) experts(experts) capacity_dim(expert_capacity) : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>, !mtf.tensor<[batch:2, length:8], i32>, !mtf.tensor<[batch:2, length:8], f32> -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+  %y = moe.combine %out, %expert, %position, %dropped, %gate
+      tokens(length) experts(experts) capacity_dim(expert_capacity)
+      : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
+        !mtf.tensor<[batch:2, length:8], i32>, !mtf.tensor<[batch:2, length:8], f32>
+        -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+  // CHECK: moe.z_loss %{{.*}} experts(experts) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  %z = moe.z_loss %logits experts(experts) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // CHECK: moe.load_balancing_loss %{{.*}} tokens(length) experts(experts) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  %aux = moe.load_balancing_loss %logits tokens(length) experts(experts)
+      : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  return %y, %z, %aux : !mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[], f32>, !mtf.tensor<[], f32>
+}
+
+// -----
+
+// Capacity from a capacity factor: ceil(1.25 * 8 / 4) = 3 slots.
+// CHECK-LABEL: func.func @capacity_factor
+func.func @capacity_factor(%logits: !mtf.tensor<[batch:2, length:8, experts:4], f32>,
+                           %x: !mtf.tensor<[batch:2, length:8, d_model:16], f32>) {
+  // CHECK: moe.route %{{.*}} tokens(length) experts(experts) capacity_factor(1.250000e+00)
+  %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts) capacity_factor(1.25)
+      : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // CHECK: -> !mtf.tensor<[experts:4, batch:2, expert_capacity:3, d_model:16], f32>
+  %buffers = moe.dispatch %x, %expert, %position, %dropped
+      tokens(length) experts(experts) capacity_dim(expert_capacity)
+      : !mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[batch:2, length:8], i32>
+        -> !mtf.tensor<[experts:4, batch:2, expert_capacity:3, d_model:16], f32>
+  return
+}
+
+// -----
+
+// Losses pool the logits of several sparse layers; bf16 routers are allowed.
+// CHECK-LABEL: func.func @pooled_losses
+func.func @pooled_losses(%l0: !mtf.tensor<[batch:2, length:8, experts:4], f32>,
+                         %l1: !mtf.tensor<[batch:2, length:8, experts:4], f32>,
+                         %b: !mtf.tensor<[batch:2, length:8, experts:4], bf16>) {
+  // CHECK: moe.z_loss %{{.*}}, %{{.*}} experts(experts)
+  %z = moe.z_loss %l0, %l1 experts(experts)
+      : !mtf.tensor<[batch:2, length:8, experts:4], f32>, !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // CHECK: moe.load_balancing_loss %{{.*}}, %{{.*}} tokens(length) experts(experts)
+  %aux = moe.load_balancing_loss %l0, %l1 tokens(length) experts(experts)
+      : !mtf.tensor<[batch:2, length:8, experts:4], f32>, !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // CHECK: moe.route %{{.*}} capacity(0) : !mtf.tensor<[batch:2, length:8, experts:4], bf16>
+  %e, %g, %p, %d = moe.route %b tokens(length) experts(experts) capacity(0)
+      : !mtf.tensor<[batch:2, length:8, experts:4], bf16>
+  return
+}
