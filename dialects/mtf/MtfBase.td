@@ -38,7 +38,8 @@ def Mtf_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kMeshAttrName = "mtf.mesh";
     /// Module attribute holding the layout rules (`LayoutAttr`).
     static constexpr ::llvm::StringLiteral kLayoutAttrName = "mtf.layout";
-    /// Function argument attribute naming the checkpoint weight it binds.
+    /// Function argument attribute naming the checkpoint weight it binds; a
+    /// `{dim}` placeholder stacks the tensors for each index along `dim`.
     static constexpr ::llvm::StringLiteral kParamAttrName = "mtf.param";
   }];
 }

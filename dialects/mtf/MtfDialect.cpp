@@ -116,9 +116,27 @@ LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
     type = function.getArgumentTypes()[argIndex];
   else
     type = op->getRegion(regionIndex).getArgument(argIndex).getType();
-  if (!isa<NamedTensorType>(type))
+  auto tensor = dyn_cast<NamedTensorType>(type);
+  if (!tensor)
     return op->emitError() << "argument " << argIndex << " is a parameter ('"
                            << checkpointName.getValue()
                            << "') and must be an !mtf.tensor, got " << type;
+  // A `{dim}` placeholder stacks one checkpoint tensor per index of `dim`.
+  StringRef rest = checkpointName.getValue();
+  while (!rest.empty()) {
+    size_t open = rest.find('{');
+    if (open == StringRef::npos)
+      break;
+    size_t close = rest.find('}', open);
+    if (close == StringRef::npos)
+      return op->emitError() << "parameter name '" << checkpointName.getValue()
+                             << "' has an unclosed '{'";
+    StringRef dim = rest.slice(open + 1, close);
+    if (!tensor.hasDim(dim))
+      return op->emitError() << "parameter name '" << checkpointName.getValue()
+                             << "' stacks along '" << dim
+                             << "', which is not a dimension of " << type;
+    rest = rest.drop_front(close + 1);
+  }
   return success();
 }

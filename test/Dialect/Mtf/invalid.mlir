@@ -387,3 +387,13 @@ func.func @constant_shape() {
   %0 = mtf.constant dense<1.0> : tensor<3xf32> to !mtf.tensor<[heads:2], f32>
   return
 }
+
+// -----
+
+// expected-error@+1 {{parameter name 'experts.expert_{experts.wi' has an unclosed '{'}}
+func.func private @param_unclosed(!mtf.tensor<[experts:2, d:4], f32> {mtf.param = "experts.expert_{experts.wi"})
+
+// -----
+
+// expected-error@+1 {{parameter name 'expert_{e}.wi' stacks along 'e', which is not a dimension of '!mtf.tensor<[experts:2, d:4], f32>'}}
+func.func private @param_unknown_stack_dim(!mtf.tensor<[experts:2, d:4], f32> {mtf.param = "expert_{e}.wi"})

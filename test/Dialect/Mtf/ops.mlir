@@ -151,3 +151,12 @@ func.func @constants() {
   %3 = mtf.iota along memory_length : !mtf.tensor<[length:8, memory_length:8], i32>
   return
 }
+
+// -----
+
+// A `{dim}` placeholder stacks per-expert checkpoint tensors along `experts`.
+// CHECK-LABEL: func.func @stacked_parameter
+// CHECK-SAME: {mtf.param = "mlp.experts.expert_{experts}.wi.weight"}
+func.func @stacked_parameter(%w: !mtf.tensor<[experts:4, d_ff:8, d_model:4], f32> {mtf.param = "mlp.experts.expert_{experts}.wi.weight"}) {
+  return
+}
