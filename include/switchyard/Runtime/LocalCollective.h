@@ -1,5 +1,4 @@
-//===- LocalCollective.h - Collectives among threads of one process -*- C++
-//-*-===//
+//===- LocalCollective.h - In-process collectives ---------------*- C++ -*-===//
 //
 // The `local` collectives: the devices of a mesh are threads of one process
 // and exchange data through shared memory. Each device thread uses its own

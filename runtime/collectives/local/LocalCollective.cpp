@@ -12,14 +12,15 @@
 
 #include "switchyard/Runtime/Status.h"
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 namespace switchyard::runtime {
 
@@ -92,7 +93,7 @@ struct GroupView {
   std::vector<int> axes;
   std::vector<int64_t> members;
   int64_t index = 0;
-  absl::Time deadline;
+  std::chrono::steady_clock::time_point deadline;
   OpKind kind;
 };
 
@@ -110,7 +111,7 @@ public:
   /// `checkAgreement`, an error on every member if the calls disagree.
   absl::StatusOr<std::vector<Call>>
   rendezvous(const GroupView &group, const Call &call, bool checkAgreement) {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (!broken_.ok())
       return aborted(group);
     GroupState &state = groups_
@@ -127,15 +128,16 @@ public:
       state.arrivals = 0;
       std::fill(state.present.begin(), state.present.end(), false);
       ++state.generation;
+      released_.notify_all();
     } else {
-      auto released = [&] {
+      released_.wait_until(lock, group.deadline, [&] {
         return state.generation != generation || !broken_.ok();
-      };
-      mu_.AwaitWithDeadline(absl::Condition(&released), group.deadline);
+      });
       if (state.generation == generation) {
         if (!broken_.ok())
           return aborted(group);
         broken_ = timedOut(group, state.present);
+        released_.notify_all();
         return broken_;
       }
     }
@@ -152,8 +154,8 @@ private:
                         mesh_.toString());
   }
 
-  absl::Status aborted(const GroupView &group) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  /// Requires `mu_`.
+  absl::Status aborted(const GroupView &group) const {
     return absl::AbortedError(absl::StrCat(
         where(group),
         ": the mesh's collectives failed earlier: ", broken_.message()));
@@ -184,13 +186,16 @@ private:
 
   const Mesh mesh_;
   const absl::Duration timeout_;
-  absl::Mutex mu_;
+  /// Guards everything below. std primitives rather than absl::Mutex, so
+  /// that ThreadSanitizer sees the synchronization with any Abseil build.
+  std::mutex mu_;
+  /// Notified whenever a rendezvous completes or the mesh breaks.
+  std::condition_variable released_;
   /// Set for good once a rendezvous times out.
-  absl::Status broken_ ABSL_GUARDED_BY(mu_);
+  absl::Status broken_;
   /// Keyed by the axes and the group's first member; a std::map, so that
   /// references stay valid while other groups are added.
-  std::map<std::pair<std::vector<int>, int64_t>, GroupState>
-      groups_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::vector<int>, int64_t>, GroupState> groups_;
 };
 
 /// Elements reduced per tile: inputs are combined tile by tile in group
@@ -384,7 +389,8 @@ private:
     group.axes.assign(axes.begin(), axes.end());
     group.members = mesh().group(device_, axes);
     group.index = mesh().groupRank(device_, axes);
-    group.deadline = absl::Now() + shared_->timeout();
+    group.deadline = std::chrono::steady_clock::now() +
+                     absl::ToChronoNanoseconds(shared_->timeout());
     group.kind = call.kind;
     const int64_t n = group.members.size();
     for (const BlockLayout &layout : {call.in, call.out}) {
