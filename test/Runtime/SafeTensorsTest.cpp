@@ -227,7 +227,7 @@ TEST_F(SafeTensorsTest, SizeMismatch) {
 TEST_F(SafeTensorsTest, Overlap) {
   EXPECT_THAT(
       openError(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},
-                            "b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                    "b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                 8)
           .message(),
       AllOf(HasSubstr("tensor 'b'"), HasSubstr("overlap tensor 'a'")));
