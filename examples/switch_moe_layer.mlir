@@ -7,7 +7,7 @@
 // The mesh has 4 devices; batch and experts share axis b (Mesh TF's default
 // expert-parallel set-up: dispatch's all-to-all moves b from batch to experts).
 module attributes {mtf.mesh = #mtf.mesh<"b:4">,
-                   mtf.layout = #mtf.layout<"batch:b;experts:b">} {
+                   mtf.layout = #mtf.layout<"experts:b;batch:b">} {
   func.func @switch_ff_layer(
       %x: !mtf.tensor<[batch:8, length:16, d_model:32], f32>,
       %norm: !mtf.tensor<[d_model:32], f32> {mtf.param = "encoder.block.1.layer.1.layer_norm.weight"},

@@ -146,6 +146,15 @@ LogicalResult RouteOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
+bool RouteOp::isCompatibleReturnTypes(TypeRange inferred, TypeRange actual) {
+  return inferred.size() == actual.size() &&
+         llvm::all_of(llvm::zip(inferred, actual), [](auto pair) {
+           auto [expected, type] = pair;
+           auto named = dyn_cast<NamedTensorType>(type);
+           return named && named.withoutLayout() == expected;
+         });
+}
+
 LogicalResult RouteOp::verify() {
   auto logits = cast<NamedTensorType>(getLogits().getType());
   if (failed(verifyHasDim(*this, logits, getTokensDim(), "logits")) ||

@@ -31,7 +31,7 @@ def Moe_Dialect : Dialect {
 class Moe_Op<string mnemonic, list<Trait> traits = []>
     : Op<Moe_Dialect, mnemonic, !listconcat([Pure, Mtf_MeshConsistent], traits)>;
 
-def Moe_RouteOp : Moe_Op<"route", [InferTypeOpAdaptor]> {
+def Moe_RouteOp : Moe_Op<"route", [InferTypeOpAdaptorWithIsCompatible]> {
   let summary = "top-1 routing with expert capacity";
   let description = [{
     For router logits `[groups..., tokens, experts]`:
@@ -45,6 +45,7 @@ def Moe_RouteOp : Moe_Op<"route", [InferTypeOpAdaptor]> {
     `C` is given by `capacity`, or derived from `capacity_factor` as
     `ceil(capacity_factor * tokens / experts)` over the global token
     dimension. A dropped token reaches no expert; its MoE output is zero.
+    The results may be laid out differently from the logits.
 
     ```mlir
     %expert, %gate, %position, %dropped = moe.route %logits

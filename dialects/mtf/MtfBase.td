@@ -30,6 +30,7 @@ def Mtf_Dialect : Dialect {
   let useDefaultTypePrinterParser = 1;
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
     void registerTypes();
@@ -41,6 +42,9 @@ def Mtf_Dialect : Dialect {
     /// Function argument attribute naming the checkpoint weight it binds; a
     /// `{dim}` placeholder stacks the tensors for each index along `dim`.
     static constexpr ::llvm::StringLiteral kParamAttrName = "mtf.param";
+    /// Function argument and result attribute of partitioned programs: the
+    /// global laid-out type whose per-device block the value holds.
+    static constexpr ::llvm::StringLiteral kGlobalAttrName = "mtf.global";
   }];
 }
 

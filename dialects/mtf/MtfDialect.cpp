@@ -99,23 +99,34 @@ LogicalResult MtfDialect::verifyOperationAttribute(Operation *op,
   return op->emitError() << "unknown mtf attribute '" << name << "'";
 }
 
-LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
-                                                   unsigned regionIndex,
-                                                   unsigned argIndex,
-                                                   NamedAttribute attribute) {
-  if (attribute.getName() != kParamAttrName)
-    return op->emitError() << "unknown mtf argument attribute '"
-                           << attribute.getName().getValue() << "'";
-  auto checkpointName = dyn_cast<StringAttr>(attribute.getValue());
+/// Checks an `mtf.global` attribute on a value of type `localType`.
+static LogicalResult verifyGlobalAttr(Operation *op, Type localType,
+                                      Attribute attribute) {
+  auto typeAttr = dyn_cast<TypeAttr>(attribute);
+  auto global = typeAttr ? dyn_cast<NamedTensorType>(typeAttr.getValue())
+                         : NamedTensorType();
+  if (!global)
+    return op->emitError() << "'" << MtfDialect::kGlobalAttrName
+                           << "' must be an !mtf.tensor type";
+  MeshAttr mesh = getEnclosingMesh(op);
+  if (failed(verifyTypeOnMesh(global, mesh, [&] { return op->emitError(); })))
+    return failure();
+  NamedTensorType local = mesh ? global.getLocalType(mesh) : global;
+  if (local != localType)
+    return op->emitError() << "value of type " << localType
+                           << " cannot be the local block of " << global
+                           << ", which is " << local;
+  return success();
+}
+
+/// Checks an `mtf.param` attribute on a value of type `type`.
+static LogicalResult verifyParamAttr(Operation *op, unsigned argIndex,
+                                     Type type, Attribute attribute) {
+  auto checkpointName = dyn_cast<StringAttr>(attribute);
   if (!checkpointName || checkpointName.getValue().empty())
-    return op->emitError() << "'" << kParamAttrName << "' of argument "
-                           << argIndex
+    return op->emitError() << "'" << MtfDialect::kParamAttrName
+                           << "' of argument " << argIndex
                            << " must be a non-empty checkpoint name string";
-  Type type;
-  if (auto function = dyn_cast<FunctionOpInterface>(op))
-    type = function.getArgumentTypes()[argIndex];
-  else
-    type = op->getRegion(regionIndex).getArgument(argIndex).getType();
   auto tensor = dyn_cast<NamedTensorType>(type);
   if (!tensor)
     return op->emitError() << "argument " << argIndex << " is a parameter ('"
@@ -139,4 +150,33 @@ LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
     rest = rest.drop_front(close + 1);
   }
   return success();
+}
+
+LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
+                                                   unsigned regionIndex,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attribute) {
+  Type type;
+  if (auto function = dyn_cast<FunctionOpInterface>(op))
+    type = function.getArgumentTypes()[argIndex];
+  else
+    type = op->getRegion(regionIndex).getArgument(argIndex).getType();
+  if (attribute.getName() == kParamAttrName)
+    return verifyParamAttr(op, argIndex, type, attribute.getValue());
+  if (attribute.getName() == kGlobalAttrName)
+    return verifyGlobalAttr(op, type, attribute.getValue());
+  return op->emitError() << "unknown mtf argument attribute '"
+                         << attribute.getName().getValue() << "'";
+}
+
+LogicalResult MtfDialect::verifyRegionResultAttribute(Operation *op,
+                                                      unsigned regionIndex,
+                                                      unsigned resultIndex,
+                                                      NamedAttribute attribute) {
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (attribute.getName() != kGlobalAttrName || !function)
+    return op->emitError() << "unknown mtf result attribute '"
+                           << attribute.getName().getValue() << "'";
+  return verifyGlobalAttr(op, function.getResultTypes()[resultIndex],
+                          attribute.getValue());
 }

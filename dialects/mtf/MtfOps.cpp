@@ -258,6 +258,21 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+LogicalResult RelayoutOp::verify() {
+  auto input = cast<NamedTensorType>(getInput().getType());
+  auto result = cast<NamedTensorType>(getResult().getType());
+  if (input.withoutLayout() != result.withoutLayout())
+    return emitOpError() << "may change only the layout, got " << input
+                         << " and " << result;
+  return success();
+}
+
+OpFoldResult RelayoutOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getResult().getType())
+    return getInput();
+  return {};
+}
+
 LogicalResult ReshapeOp::verify() {
   auto input = cast<NamedTensorType>(getInput().getType());
   auto result = cast<NamedTensorType>(getResult().getType());
@@ -338,6 +353,47 @@ LogicalResult ConstantOp::verify() {
                             "type of "
                          << result;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AsTensorOp, AsNamedOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that `named` is a plain (not laid out) view of `builtin`.
+static LogicalResult verifySameView(Operation *op, NamedTensorType named,
+                                    RankedTensorType builtin) {
+  if (named.isLaidOut())
+    return op->emitOpError() << "expects a local tensor without layout, got "
+                             << named;
+  if (builtin.getShape() != ArrayRef(named.getShape()) ||
+      builtin.getElementType() != named.getElementType())
+    return op->emitOpError() << "types " << named << " and " << builtin
+                             << " differ in shape or element type";
+  return success();
+}
+
+LogicalResult AsTensorOp::verify() {
+  return verifySameView(*this, cast<NamedTensorType>(getInput().getType()),
+                        getResult().getType());
+}
+
+LogicalResult AsNamedOp::verify() {
+  return verifySameView(*this, cast<NamedTensorType>(getResult().getType()),
+                        getInput().getType());
+}
+
+OpFoldResult AsTensorOp::fold(FoldAdaptor) {
+  if (auto named = getInput().getDefiningOp<AsNamedOp>())
+    if (named.getInput().getType() == getResult().getType())
+      return named.getInput();
+  return {};
+}
+
+OpFoldResult AsNamedOp::fold(FoldAdaptor) {
+  if (auto view = getInput().getDefiningOp<AsTensorOp>())
+    if (view.getInput().getType() == getResult().getType())
+      return view.getInput();
+  return {};
 }
 
 #define GET_OP_CLASSES

@@ -263,4 +263,62 @@ def Mtf_IotaOp : Mtf_Op<"iota"> {
   let hasVerifier = 1;
 }
 
+def Mtf_RelayoutOp : Mtf_Op<"relayout"> {
+  let summary = "the same tensor in another layout";
+  let description = [{
+    A layout constraint: the value is the operand, laid out as the result
+    type says. Partitioning turns it into the collectives that move the
+    blocks (all-to-all, all-gather, all-slice).
+
+    ```mlir
+    %y = mtf.relayout %x : !mtf.tensor<[batch:8{b}, experts:4], f32>
+                           -> !mtf.tensor<[experts:4{b}, batch:8], f32>
+    ```
+  }];
+  let arguments = (ins Mtf_AnyTensor:$input);
+  let results = (outs Mtf_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// SPMD boundary: named tensors to and from builtin tensors
+//===----------------------------------------------------------------------===//
+
+def Mtf_AsTensorOp : Mtf_Op<"as_tensor"> {
+  let summary = "view a local named tensor as a builtin tensor";
+  let description = [{
+    Partitioned programs apply the upstream `shard` collectives, which take
+    builtin ranked tensors, to local named tensors; `mtf.as_tensor` and
+    `mtf.as_named` mark that boundary. Sizes and element type are unchanged;
+    the named tensor must not be laid out.
+
+    ```mlir
+    %t = mtf.as_tensor %x : !mtf.tensor<[batch:2, d_model:16], f32> -> tensor<2x16xf32>
+    ```
+  }];
+  let arguments = (ins Mtf_AnyTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Mtf_AsNamedOp : Mtf_Op<"as_named"> {
+  let summary = "name the dimensions of a builtin tensor";
+  let description = [{
+    The inverse of `mtf.as_tensor`.
+
+    ```mlir
+    %x = mtf.as_named %t : tensor<2x16xf32> -> !mtf.tensor<[batch:2, d_model:16], f32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs Mtf_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 #endif // SWITCHYARD_MTF_OPS

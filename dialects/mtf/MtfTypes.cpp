@@ -118,3 +118,14 @@ NamedTensorType NamedTensorType::withoutLayout() const {
 NamedTensorType NamedTensorType::withElementType(Type elementType) const {
   return get(getContext(), getDims(), elementType);
 }
+
+NamedTensorType NamedTensorType::getLocalType(MeshAttr mesh) const {
+  SmallVector<DimAttr> dims;
+  for (DimAttr dim : getDims()) {
+    int64_t size = dim.getSize();
+    for (StringAttr axis : dim.getAxes())
+      size /= *mesh.getAxisSize(axis.getValue());
+    dims.push_back(DimAttr::get(getContext(), dim.getName(), size, {}));
+  }
+  return get(getContext(), dims, getElementType());
+}

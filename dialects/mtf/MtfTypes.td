@@ -44,6 +44,10 @@ def Mtf_TensorType : TypeDef<Mtf_Dialect, "NamedTensor"> {
     bool isLaidOut() const;
     /// The same tensor with every dimension replicated.
     NamedTensorType withoutLayout() const;
+    /// The block of this tensor that one device holds on `mesh`: every
+    /// split dimension divided by the product of its axes' sizes, and no
+    /// layout.
+    NamedTensorType getLocalType(MeshAttr mesh) const;
     /// The same dimensions with another element type.
     NamedTensorType withElementType(::mlir::Type elementType) const;
   }];

@@ -4,6 +4,7 @@
 
 #include "dialects/moe/MoeOps.h"
 #include "dialects/mtf/MtfOps.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -17,4 +18,7 @@ void switchyard::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::tensor::TensorDialect>();
 }
 
-void switchyard::registerAllPasses() {}
+void switchyard::registerAllPasses() {
+  registerSwitchyardPasses();
+  registerPartitionPipeline();
+}

@@ -1,0 +1,84 @@
+//===- Passes.td - Switchyard passes -----------------------*- tablegen -*-===//
+
+#ifndef SWITCHYARD_PASSES
+#define SWITCHYARD_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def AssignLayouts : Pass<"sy-assign-layouts", "::mlir::ModuleOp"> {
+  let summary = "give every named tensor its layout from mesh and layout rules";
+  let description = [{
+    Takes the mesh and the layout rules from the options (Mesh TF syntax) or,
+    when an option is empty, from the module's `mtf.mesh` / `mtf.layout`
+    attributes, and records them on the module. Every `!mtf.tensor` in the
+    module (function signatures, block arguments, op results) then has each
+    dimension that a rule names split over that rule's mesh axes, in rule
+    order; a rule whose axes another dimension of the same tensor already
+    uses leaves its dimension whole (`explain` emits a remark saying so).
+    A rule whose axes do not divide the dimension is an error.
+
+    Input:
+    ```mlir
+    module attributes {mtf.mesh = #mtf.mesh<"b:4">, mtf.layout = #mtf.layout<"batch:b">} {
+      func.func @f(%x: !mtf.tensor<[batch:8, d:4], f32>) ...
+    ```
+    Output:
+    ```mlir
+      func.func @f(%x: !mtf.tensor<[batch:8{b}, d:4], f32>) ...
+    ```
+  }];
+  let options = [
+    Option<"mesh", "mesh", "std::string", /*default=*/"\"\"",
+           "Device mesh, e.g. \"b:4,e:2\" (default: the module's mtf.mesh)">,
+    Option<"layout", "layout", "std::string", /*default=*/"\"\"",
+           "Layout rules, e.g. \"batch:b;experts:e\" (default: the module's mtf.layout)">,
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark for every dimension a conflicting rule leaves whole">,
+  ];
+  let dependentDialects = ["::switchyard::mtf::MtfDialect"];
+}
+
+def Partition : Pass<"sy-partition", "::mlir::ModuleOp"> {
+  let summary = "rewrite laid-out programs into the program each device runs";
+  let description = [{
+    Every value becomes the block its device holds (local sizes, no layout).
+    Each op is computed on the layout its result and the op kind allow, and
+    its operands are resharded to that layout with upstream `shard`
+    collectives between `mtf.as_tensor` / `mtf.as_named`:
+
+    - an einsum that contracts a split dimension, or a reduction over one,
+      yields a partial result, resolved by `shard.all_reduce`, or by
+      `shard.reduce_scatter` when the consumer splits a dimension over that
+      axis;
+    - a layout change is a multi-step plan of `all_to_all`, `all_gather`
+      and `all_slice` (see docs/partitioning.md);
+    - `moe.dispatch` runs where the tokens are and its buffers move to the
+      experts by an all-to-all; `moe.combine` moves them back first;
+    - the router, softmax, norms and cumulative sums need their reduced
+      dimension whole on the device.
+
+    Function arguments and results keep their global laid-out type in an
+    `mtf.global` attribute, so the runtime knows which slice of each weight
+    and input every device reads. A `shard.grid @mesh` mirrors the mesh.
+  }];
+  let dependentDialects = ["::switchyard::mtf::MtfDialect",
+                           "::mlir::shard::ShardDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def CleanupCollectives : Pass<"sy-cleanup-collectives", "::mlir::ModuleOp"> {
+  let summary = "simplify the collectives of partitioned programs";
+  let description = [{
+    - drops mesh axes of size 1 from collectives, and collectives left with
+      no axis;
+    - merges two collectives of one kind in a row on the same tensor
+      dimension (all_gather, all_slice, all_reduce with one reduction);
+    - turns an all_reduce followed by an all_slice over the same axes into
+      a reduce_scatter;
+    - removes an all_gather followed by the all_slice that undoes it;
+    - folds `mtf.as_named(mtf.as_tensor(x))` back to `x`.
+  }];
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
+#endif // SWITCHYARD_PASSES

@@ -1,0 +1,23 @@
+//===- Pipelines.cpp - pass pipelines -------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+void switchyard::buildPartitionPipeline(OpPassManager &pm,
+                                        const PartitionPipelineOptions &options) {
+  pm.addPass(createAssignLayouts({options.mesh, options.layout}));
+  pm.addPass(createPartition());
+  pm.addPass(createCleanupCollectives());
+}
+
+void switchyard::registerPartitionPipeline() {
+  PassPipelineRegistration<PartitionPipelineOptions>(
+      "switchyard-partition",
+      "Assign layouts from mesh and layout rules, partition into the SPMD "
+      "program each device runs, and clean up its collectives",
+      buildPartitionPipeline);
+}
