@@ -90,11 +90,20 @@ public:
 private:
   LogicalResult partition(func::FuncOp function);
   FailureOr<OpPlan> planOp(Operation *op);
-  /// The layout under which an einsum or a reduction contracts `contracted`
-  /// of `inputs` into `result`: contracted dimensions keep a split of their
-  /// inputs where they can, making partial sums over those axes.
+  /// How an einsum or a reduction contracts `contracted` of `inputs` into
+  /// `result`: of the result's own layout and the layouts that follow each
+  /// input, the one that moves the fewest bytes (ties: the result's).
   OpPlan planContraction(ValueRange inputs, NamedTensorType result,
                          ArrayRef<StringAttr> contracted);
+  /// The contraction computed toward `desired`: contracted dimensions keep
+  /// a split of their inputs where they can, making partial sums over those
+  /// axes, and the result drops the axes those sums still run over.
+  OpPlan planContractionToward(ValueRange inputs, NamedTensorType desired,
+                               ArrayRef<StringAttr> contracted);
+  /// Bytes one device sends to reshard `global` from `from` (with partial
+  /// sums over `partialAxes`) to `to`.
+  int64_t reshardBytes(NamedTensorType global, NamedTensorType from,
+                       ArrayRef<StringRef> partialAxes, NamedTensorType to);
   /// This device's block of `original` in layout `target`, fully reduced.
   Value reshard(Value original, NamedTensorType target, OpBuilder &builder,
                 Location loc);
@@ -106,8 +115,69 @@ private:
   DenseMap<std::pair<Value, Type>, Value> resharded;
 };
 
+int64_t Partitioner::reshardBytes(NamedTensorType global, NamedTensorType from,
+                                  ArrayRef<StringRef> partialAxes,
+                                  NamedTensorType to) {
+  TensorLayout layout = layoutOf(from);
+  int64_t elementBytes =
+      std::max<int64_t>(1, global.getElementType().getIntOrFloatBitWidth() / 8);
+  auto localBytes = [&] {
+    return withLayout(global, layout).getLocalType(mesh).getNumElements() *
+           elementBytes;
+  };
+  int64_t bytes = 0;
+  for (const ReshardStep &step :
+       planReshard(layoutOf(from), partialAxes, layoutOf(to))) {
+    int64_t group = 1;
+    for (StringRef axis : step.axes)
+      group *= *mesh.getAxisSize(axis);
+    int64_t before = localBytes();
+    applyReshardStep(layout, step);
+    int64_t after = localBytes();
+    // Ring-algorithm volumes; a slice is local and sends nothing.
+    switch (step.kind) {
+    case CollectiveKind::AllReduce:
+      bytes += 2 * before * (group - 1) / group;
+      break;
+    case CollectiveKind::ReduceScatter:
+    case CollectiveKind::AllToAll:
+      bytes += before * (group - 1) / group;
+      break;
+    case CollectiveKind::AllGather:
+      bytes += after * (group - 1) / group;
+      break;
+    case CollectiveKind::AllSlice:
+      break;
+    }
+  }
+  return bytes;
+}
+
 OpPlan Partitioner::planContraction(ValueRange inputs, NamedTensorType result,
                                     ArrayRef<StringAttr> contracted) {
+  SmallVector<NamedTensorType> candidates = {result};
+  for (Value input : inputs)
+    candidates.push_back(follow(result, current(input)));
+  std::optional<OpPlan> best;
+  int64_t bestBytes = 0;
+  for (NamedTensorType desired : candidates) {
+    OpPlan plan = planContractionToward(inputs, desired, contracted);
+    int64_t bytes = reshardBytes(result, plan.results.front(),
+                                 plan.partialAxes, result);
+    for (auto [input, target] : llvm::zip(inputs, plan.operands))
+      bytes += reshardBytes(target, current(input),
+                            placed[input].partialAxes, target);
+    if (!best || bytes < bestBytes) {
+      best = std::move(plan);
+      bestBytes = bytes;
+    }
+  }
+  return *best;
+}
+
+OpPlan Partitioner::planContractionToward(ValueRange inputs,
+                                          NamedTensorType result,
+                                          ArrayRef<StringAttr> contracted) {
   OpPlan plan;
   llvm::StringMap<SmallVector<StringAttr>> chosen;
   llvm::SmallDenseSet<StringRef> taken;

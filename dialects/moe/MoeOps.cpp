@@ -151,7 +151,8 @@ bool RouteOp::isCompatibleReturnTypes(TypeRange inferred, TypeRange actual) {
          llvm::all_of(llvm::zip(inferred, actual), [](auto pair) {
            auto [expected, type] = pair;
            auto named = dyn_cast<NamedTensorType>(type);
-           return named && named.withoutLayout() == expected;
+           return named && named.withoutLayout() ==
+                               cast<NamedTensorType>(expected).withoutLayout();
          });
 }
 

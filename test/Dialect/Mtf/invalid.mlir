@@ -397,3 +397,46 @@ func.func private @param_unclosed(!mtf.tensor<[experts:2, d:4], f32> {mtf.param 
 
 // expected-error@+1 {{parameter name 'expert_{e}.wi' stacks along 'e', which is not a dimension of '!mtf.tensor<[experts:2, d:4], f32>'}}
 func.func private @param_unknown_stack_dim(!mtf.tensor<[experts:2, d:4], f32> {mtf.param = "expert_{e}.wi"})
+
+// -----
+
+func.func @relayout_changes_dims(%a: !mtf.tensor<[i:2], f32>) {
+  // expected-error@+1 {{may change only the layout, got '!mtf.tensor<[i:2], f32>' and '!mtf.tensor<[j:2], f32>'}}
+  %0 = mtf.relayout %a : !mtf.tensor<[i:2], f32> -> !mtf.tensor<[j:2], f32>
+  return
+}
+
+// -----
+
+func.func @as_tensor_shape(%a: !mtf.tensor<[i:2], f32>) {
+  // expected-error@+1 {{types '!mtf.tensor<[i:2], f32>' and 'tensor<3xf32>' differ in shape or element type}}
+  %0 = mtf.as_tensor %a : !mtf.tensor<[i:2], f32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+module attributes {mtf.mesh = #mtf.mesh<"b:2">} {
+  func.func @as_named_laid_out(%a: tensor<2xf32>) {
+    // expected-error@+1 {{expects a local tensor without layout, got '!mtf.tensor<[i:2{b}], f32>'}}
+    %0 = mtf.as_named %a : tensor<2xf32> -> !mtf.tensor<[i:2{b}], f32>
+    return
+  }
+}
+
+// -----
+
+module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
+  // expected-error@+1 {{value of type '!mtf.tensor<[batch:8, d:4], f32>' cannot be the local block of '!mtf.tensor<[batch:8{b}, d:4], f32>', which is '!mtf.tensor<[batch:2, d:4], f32>'}}
+  func.func private @global_mismatch(!mtf.tensor<[batch:8, d:4], f32> {mtf.global = !mtf.tensor<[batch:8{b}, d:4], f32>})
+}
+
+// -----
+
+// expected-error@+1 {{'mtf.global' must be an !mtf.tensor type}}
+func.func private @global_not_a_type(!mtf.tensor<[batch:8], f32> {mtf.global = "batch"})
+
+// -----
+
+// expected-error@+1 {{unknown mtf result attribute 'mtf.param'}}
+func.func private @param_on_result() -> (!mtf.tensor<[batch:8], f32> {mtf.param = "w"})

@@ -160,3 +160,23 @@ func.func @constants() {
 func.func @stacked_parameter(%w: !mtf.tensor<[experts:4, d_ff:8, d_model:4], f32> {mtf.param = "mlp.experts.expert_{experts}.wi.weight"}) {
   return
 }
+
+// -----
+
+// Layout changes and the SPMD boundary of partitioned programs.
+// CHECK-LABEL: func.func @relayout_and_views
+// CHECK-SAME: {mtf.global = !mtf.tensor<[batch:8{b}, d:4], f32>}
+// CHECK-SAME: -> (!mtf.tensor<[batch:2, d:4], f32> {mtf.global = !mtf.tensor<[batch:8{b}, d:4], f32>})
+module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
+  func.func @relayout_and_views(%x: !mtf.tensor<[batch:2, d:4], f32> {mtf.global = !mtf.tensor<[batch:8{b}, d:4], f32>},
+                                %g: !mtf.tensor<[batch:8{b}, d:4], f32>)
+      -> (!mtf.tensor<[batch:2, d:4], f32> {mtf.global = !mtf.tensor<[batch:8{b}, d:4], f32>}) {
+    // CHECK: mtf.relayout %{{.*}} : !mtf.tensor<[batch:8{b}, d:4], f32> -> !mtf.tensor<[batch:8, d:4{b}], f32>
+    %r = mtf.relayout %g : !mtf.tensor<[batch:8{b}, d:4], f32> -> !mtf.tensor<[batch:8, d:4{b}], f32>
+    // CHECK: mtf.as_tensor %{{.*}} : !mtf.tensor<[batch:2, d:4], f32> -> tensor<2x4xf32>
+    %t = mtf.as_tensor %x : !mtf.tensor<[batch:2, d:4], f32> -> tensor<2x4xf32>
+    // CHECK: mtf.as_named %{{.*}} : tensor<2x4xf32> -> !mtf.tensor<[batch:2, d:4], f32>
+    %n = mtf.as_named %t : tensor<2x4xf32> -> !mtf.tensor<[batch:2, d:4], f32>
+    return %n : !mtf.tensor<[batch:2, d:4], f32>
+  }
+}
