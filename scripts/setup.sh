@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ git python3 pkg-config
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libflatbuffers-dev flatbuffers-compiler
   libopenblas-dev
 )
 

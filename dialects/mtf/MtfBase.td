@@ -42,6 +42,9 @@ def Mtf_Dialect : Dialect {
     /// Function argument attribute naming the checkpoint weight it binds; a
     /// `{dim}` placeholder stacks the tensors for each index along `dim`.
     static constexpr ::llvm::StringLiteral kParamAttrName = "mtf.param";
+    /// Function argument and result attribute: the name an input is given
+    /// by, or an output is written under, at run time.
+    static constexpr ::llvm::StringLiteral kNameAttrName = "mtf.name";
     /// Function argument and result attribute of partitioned programs: the
     /// global laid-out type whose per-device block the value holds.
     static constexpr ::llvm::StringLiteral kGlobalAttrName = "mtf.global";

@@ -152,6 +152,15 @@ static LogicalResult verifyParamAttr(Operation *op, unsigned argIndex,
   return success();
 }
 
+/// Checks an `mtf.name` attribute.
+static LogicalResult verifyNameAttr(Operation *op, Attribute attribute) {
+  auto name = dyn_cast<StringAttr>(attribute);
+  if (!name || name.getValue().empty())
+    return op->emitError() << "'" << MtfDialect::kNameAttrName
+                           << "' must be a non-empty string";
+  return success();
+}
+
 LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
                                                    unsigned regionIndex,
                                                    unsigned argIndex,
@@ -165,6 +174,8 @@ LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
     return verifyParamAttr(op, argIndex, type, attribute.getValue());
   if (attribute.getName() == kGlobalAttrName)
     return verifyGlobalAttr(op, type, attribute.getValue());
+  if (attribute.getName() == kNameAttrName)
+    return verifyNameAttr(op, attribute.getValue());
   return op->emitError() << "unknown mtf argument attribute '"
                          << attribute.getName().getValue() << "'";
 }
@@ -174,6 +185,8 @@ LogicalResult MtfDialect::verifyRegionResultAttribute(Operation *op,
                                                       unsigned resultIndex,
                                                       NamedAttribute attribute) {
   auto function = dyn_cast<FunctionOpInterface>(op);
+  if (attribute.getName() == kNameAttrName)
+    return verifyNameAttr(op, attribute.getValue());
   if (attribute.getName() != kGlobalAttrName || !function)
     return op->emitError() << "unknown mtf result attribute '"
                            << attribute.getName().getValue() << "'";

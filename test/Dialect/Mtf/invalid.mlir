@@ -440,3 +440,13 @@ func.func private @global_not_a_type(!mtf.tensor<[batch:8], f32> {mtf.global = "
 
 // expected-error@+1 {{unknown mtf result attribute 'mtf.param'}}
 func.func private @param_on_result() -> (!mtf.tensor<[batch:8], f32> {mtf.param = "w"})
+
+// -----
+
+// expected-error@+1 {{'mtf.name' must be a non-empty string}}
+func.func private @empty_name(!mtf.tensor<[batch:8], f32> {mtf.name = ""})
+
+// -----
+
+// expected-error@+1 {{'mtf.name' must be a non-empty string}}
+func.func private @name_not_string() -> (!mtf.tensor<[batch:8], f32> {mtf.name = 3 : i32})

@@ -38,8 +38,12 @@ module attributes {mtf.mesh = #mtf.mesh<"b:4; e:2; m:2">,
 
 // CHECK-LABEL: func.func @parameters
 // CHECK-SAME: {mtf.param = "shared.weight"}
-func.func @parameters(%w: !mtf.tensor<[vocab:32, d_model:16], f32> {mtf.param = "shared.weight"}) {
-  return
+// CHECK-SAME: {mtf.name = "input_ids"}
+// CHECK-SAME: -> (!mtf.tensor<[batch:2], i32> {mtf.name = "ids"})
+func.func @parameters(%w: !mtf.tensor<[vocab:32, d_model:16], f32> {mtf.param = "shared.weight"},
+                      %ids: !mtf.tensor<[batch:2], i32> {mtf.name = "input_ids"})
+    -> (!mtf.tensor<[batch:2], i32> {mtf.name = "ids"}) {
+  return %ids : !mtf.tensor<[batch:2], i32>
 }
 
 // -----
