@@ -74,6 +74,19 @@ float valueOf(int64_t device, int64_t i) {
   return 0.1f * (device + 1) + 0.37f * i - 0.011f * device * i;
 }
 
+/// a op b for a reduction.
+float combined(ReduceOp op, float a, float b) {
+  switch (op) {
+  case ReduceOp::Sum:
+    return a + b;
+  case ReduceOp::Max:
+    return std::max(a, b);
+  case ReduceOp::Min:
+    return std::min(a, b);
+  }
+  return 0.0f;
+}
+
 struct MeshAxes {
   std::vector<int64_t> mesh;
   std::vector<int> axes;
@@ -147,7 +160,7 @@ protected:
 
 TEST_P(CollectiveTest, AllReduce) {
   const int64_t count = 7;
-  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max}) {
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
     auto outputs =
         run(count, count, [&](Collective &c, const float *in, float *out) {
           return c.allReduce(axes_, DType::F32, in, out, count, op);
@@ -157,9 +170,7 @@ TEST_P(CollectiveTest, AllReduce) {
       for (int64_t i = 0; i < count; ++i) {
         float expected = valueOf(group[0], i);
         for (size_t k = 1; k < group.size(); ++k)
-          expected = op == ReduceOp::Sum
-                         ? expected + valueOf(group[k], i)
-                         : std::max(expected, valueOf(group[k], i));
+          expected = combined(op, expected, valueOf(group[k], i));
         EXPECT_EQ(outputs[d][i], expected) << "device " << d << " i " << i;
       }
     }
@@ -210,7 +221,7 @@ TEST_P(CollectiveTest, ReduceScatterAlongDimension1) {
   // Local [2, 3n] reduced and scattered along dimension 1 into [2, 3].
   const int64_t n = groupSize_;
   BlockLayout layout = *blockLayoutAlong({2, 3 * n}, 1, n);
-  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max}) {
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
     auto outputs =
         run(6 * n, 6, [&](Collective &c, const float *in, float *out) {
           return c.reduceScatter(axes_, DType::F32, in, layout, out, op);
@@ -223,9 +234,7 @@ TEST_P(CollectiveTest, ReduceScatterAlongDimension1) {
           int64_t i = row * 3 * n + r * 3 + col;
           float expected = valueOf(group[0], i);
           for (size_t k = 1; k < group.size(); ++k)
-            expected = op == ReduceOp::Sum
-                           ? expected + valueOf(group[k], i)
-                           : std::max(expected, valueOf(group[k], i));
+            expected = combined(op, expected, valueOf(group[k], i));
           EXPECT_EQ(outputs[d][row * 3 + col], expected);
         }
     }

@@ -27,7 +27,7 @@
 
 namespace switchyard::runtime {
 
-enum class ReduceOp { Sum, Max };
+enum class ReduceOp { Sum, Max, Min };
 
 /// Where the per-member blocks of a buffer are: the buffer is `outer` rows,
 /// each holding one run of `inner` elements per group member, in group

@@ -68,7 +68,9 @@ struct Call {
         opName(kind), "(", dtypeName(dtype), ", in {", in.outer, " x ",
         in.inner, "}, out {", out.outer, " x ", out.inner, "}");
     if (isReduction(kind))
-      absl::StrAppend(&result, op == ReduceOp::Sum ? ", sum" : ", max");
+      absl::StrAppend(&result, op == ReduceOp::Sum   ? ", sum"
+                               : op == ReduceOp::Max ? ", max"
+                                                     : ", min");
     return result + ")";
   }
 };
@@ -212,12 +214,20 @@ void reduceTyped(absl::Span<const std::byte *const> inputs, std::byte *output,
     std::copy(first, first + size, tile);
     for (size_t q = 1; q < inputs.size(); ++q) {
       const T *in = reinterpret_cast<const T *>(inputs[q]) + begin;
-      if (op == ReduceOp::Sum)
+      switch (op) {
+      case ReduceOp::Sum:
         for (int64_t i = 0; i < size; ++i)
           tile[i] += in[i];
-      else
+        break;
+      case ReduceOp::Max:
         for (int64_t i = 0; i < size; ++i)
           tile[i] = std::max(tile[i], in[i]);
+        break;
+      case ReduceOp::Min:
+        for (int64_t i = 0; i < size; ++i)
+          tile[i] = std::min(tile[i], in[i]);
+        break;
+      }
     }
     std::copy(tile, tile + size, reinterpret_cast<T *>(output) + begin);
   }
