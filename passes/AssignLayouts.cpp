@@ -148,6 +148,12 @@ FailureOr<SmallVector<Type>> AssignLayoutsPass::layOut(TypeRange types,
 }
 
 void AssignLayoutsPass::runOnOperation() {
+  if (!getOperation().getOps<shard::GridOp>().empty()) {
+    getOperation().emitError()
+        << "the module is already partitioned (it has a 'shard.grid'); "
+           "layouts apply to global programs";
+    return signalPassFailure();
+  }
   if (failed(resolveMeshAndRules()))
     return signalPassFailure();
   WalkResult walk = getOperation()->walk([&](Operation *op) -> WalkResult {

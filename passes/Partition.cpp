@@ -446,8 +446,6 @@ Value Partitioner::reshard(Value original, NamedTensorType target,
 }
 
 LogicalResult Partitioner::partition(func::FuncOp function) {
-  if (function.isExternal())
-    return function.emitOpError() << "has no body to partition";
   if (!function.getBody().hasOneBlock())
     return function.emitOpError() << "must have a single block to be partitioned";
   MLIRContext *context = module.getContext();

@@ -27,6 +27,10 @@ struct PartitionPipelineOptions
                            llvm::cl::desc("Device mesh, e.g. \"b:4,e:2\"")};
   Option<std::string> layout{
       *this, "layout", llvm::cl::desc("Layout rules, e.g. \"batch:b;experts:e\"")};
+  Option<bool> explain{
+      *this, "explain",
+      llvm::cl::desc("Remark on every dimension a conflicting rule leaves whole"),
+      llvm::cl::init(false)};
 };
 
 /// Layout assignment, partitioning and collective clean-up.

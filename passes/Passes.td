@@ -76,7 +76,10 @@ def CleanupCollectives : Pass<"sy-cleanup-collectives", "::mlir::ModuleOp"> {
     - turns an all_reduce followed by an all_slice over the same axes into
       a reduce_scatter;
     - removes an all_gather followed by the all_slice that undoes it;
-    - folds `mtf.as_named(mtf.as_tensor(x))` back to `x`.
+    - folds the views `mtf.as_named(mtf.as_tensor(x))` and
+      `mtf.as_tensor(mtf.as_named(t))`, and identity `mtf.relayout`s, so
+      collectives of consecutive reshards meet and merge; erases ops left
+      without uses.
   }];
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }

@@ -9,7 +9,8 @@ using namespace mlir;
 
 void switchyard::buildPartitionPipeline(OpPassManager &pm,
                                         const PartitionPipelineOptions &options) {
-  pm.addPass(createAssignLayouts({options.mesh, options.layout}));
+  pm.addPass(
+      createAssignLayouts({options.mesh, options.layout, options.explain}));
   pm.addPass(createPartition());
   pm.addPass(createCleanupCollectives());
 }
