@@ -1,0 +1,50 @@
+//===- Compile.cpp - from a model module to an executable -----------------===//
+
+#include "switchyard/Compiler/Compile.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+using namespace switchyard;
+
+FailureOr<std::string>
+switchyard::compileToExecutable(ModuleOp module, const CompileOptions &options,
+                                ExecutableStats *stats) {
+  func::FuncOp function;
+  for (auto candidate : module.getOps<func::FuncOp>()) {
+    if (candidate.isExternal())
+      continue;
+    if (!options.function.empty()) {
+      if (candidate.getSymName() == options.function)
+        function = candidate;
+      continue;
+    }
+    if (function)
+      return module.emitError()
+             << "the module defines several functions; choose one by name";
+    function = candidate;
+  }
+  if (!function)
+    return module.emitError()
+           << (options.function.empty()
+                   ? std::string("the module defines no function")
+                   : "the module defines no function '" + options.function +
+                         "'");
+
+  bool partitioned = !module.getOps<shard::GridOp>().empty();
+  if (partitioned && (!options.mesh.empty() || !options.layout.empty()))
+    return module.emitError() << "the module is already partitioned; it "
+                                 "takes no mesh or layout";
+  if (!partitioned) {
+    PassManager pm(module.getContext());
+    pm.addPass(createAssignLayouts(
+        {options.mesh, options.layout, options.explain}));
+    pm.addPass(createPartition());
+    pm.addPass(createCleanupCollectives());
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  return writeExecutable(module, function, stats);
+}
