@@ -1,0 +1,226 @@
+//===- Einsum.cpp - Einsum by dimension names -----------------------------===//
+
+#include "runtime/exec/Einsum.h"
+
+#include "runtime/exec/ElementTypes.h"
+#include "runtime/exec/Strided.h"
+
+#include <algorithm>
+#include <cblas.h>
+
+namespace switchyard::runtime {
+
+namespace {
+
+std::vector<std::string> dimNames(const TensorSpec &type) {
+  std::vector<std::string> names;
+  for (const DimSpec &dim : type.dims)
+    names.push_back(dim.name);
+  return names;
+}
+
+std::vector<std::string>
+concat(std::initializer_list<std::vector<std::string>> parts) {
+  std::vector<std::string> result;
+  for (const auto &part : parts)
+    result.insert(result.end(), part.begin(), part.end());
+  return result;
+}
+
+/// A type of the dimensions `names`, with their sizes from `sizes`.
+TensorSpec typeOf(const std::vector<std::string> &names,
+                  const TensorSpec &sizes) {
+  TensorSpec type;
+  for (const std::string &name : names)
+    type.dims.push_back(sizes.dims[sizes.find(name)]);
+  return type;
+}
+
+int64_t product(const std::vector<std::string> &names, const TensorSpec &all) {
+  int64_t result = 1;
+  for (const std::string &name : names)
+    result *= all.dims[all.find(name)].size;
+  return result;
+}
+
+/// Converts `count` elements of `dtype` at `data` to f32 in `out`.
+void toFloat(DType dtype, const void *data, int64_t count, float *out) {
+  visitDType(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const auto *in = static_cast<const typename T::Storage *>(data);
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = static_cast<float>(T::load(in[i]));
+  });
+}
+
+} // namespace
+
+EinsumPlan::EinsumPlan(const Program &program, const OpSpec &op) {
+  const TensorSpec &r = program.values[op.results[0]].type;
+  // Every dimension with its size, result dimensions first.
+  TensorSpec all = r;
+  for (int operand : op.operands)
+    for (const DimSpec &dim : program.values[operand].type.dims)
+      if (all.find(dim.name) < 0)
+        all.dims.push_back(dim);
+
+  if (op.operands.size() != 2) {
+    loopShape_ = all.shape();
+    for (int operand : op.operands)
+      loopStrides_.push_back(stridesIn(program.values[operand].type, all));
+    loopStrides_.push_back(stridesIn(r, all));
+    return;
+  }
+
+  gemm_ = true;
+  const TensorSpec &a = program.values[op.operands[0]].type;
+  const TensorSpec &b = program.values[op.operands[1]].type;
+  std::vector<std::string> batch, m, n, k;
+  bool sumA = false, sumB = false;
+  for (const DimSpec &dim : r.dims) {
+    const bool inA = a.find(dim.name) >= 0, inB = b.find(dim.name) >= 0;
+    (inA && inB ? batch : inA ? m : n).push_back(dim.name);
+  }
+  for (const DimSpec &dim : a.dims) {
+    if (r.find(dim.name) >= 0)
+      continue;
+    if (b.find(dim.name) >= 0)
+      k.push_back(dim.name);
+    else
+      sumA = true;
+  }
+  for (const DimSpec &dim : b.dims)
+    if (r.find(dim.name) < 0 && a.find(dim.name) < 0)
+      sumB = true;
+  batch_ = product(batch, all);
+  m_ = product(m, all);
+  n_ = product(n, all);
+  k_ = product(k, all);
+
+  // An operand is used in place if it is exactly [batch, rows, columns] or
+  // [batch, columns, rows]; otherwise it is packed into the former.
+  auto plan = [&](const TensorSpec &type, bool sums,
+                  const std::vector<std::string> &rows,
+                  const std::vector<std::string> &columns) {
+    Packing packing;
+    const std::vector<std::string> names = dimNames(type);
+    if (!sums && names == concat({batch, rows, columns}))
+      packing.direct = true;
+    else if (!sums && names == concat({batch, columns, rows}))
+      packing.direct = packing.transposed = true;
+    if (packing.direct)
+      return packing;
+    const TensorSpec packed = typeOf(concat({batch, rows, columns}), all);
+    packing.accumulate = sums;
+    packing.shape = type.shape();
+    packing.strides = {rowMajorStrides(type), stridesIn(packed, type)};
+    return packing;
+  };
+  a_ = plan(a, sumA, m, k);
+  b_ = plan(b, sumB, k, n);
+  const std::vector<std::string> cNames = concat({batch, m, n});
+  if (dimNames(r) == cNames) {
+    c_.direct = true;
+  } else {
+    const TensorSpec packed = typeOf(cNames, all);
+    c_.shape = packed.shape();
+    c_.strides = {rowMajorStrides(packed), stridesIn(r, packed)};
+  }
+}
+
+void EinsumPlan::runGemm(const float *a, const float *b, float *r,
+                         Workspace &workspace) const {
+  // Packs (or sums into) a [batch, rows, columns] matrix.
+  auto pack = [](const Packing &packing, const float *src, float *dst,
+                 int64_t size) {
+    if (packing.accumulate)
+      std::fill(dst, dst + size, 0.0f);
+    StridedLoop loop(packing.shape, packing.strides);
+    if (packing.accumulate)
+      loop.run([&](const int64_t *o) { dst[o[1]] += src[o[0]]; });
+    else
+      loop.run([&](const int64_t *o) { dst[o[1]] = src[o[0]]; });
+  };
+  const float *pa = a, *pb = b;
+  if (!a_.direct) {
+    float *packed = Workspace::grow(workspace.floats[0], batch_ * m_ * k_);
+    pack(a_, a, packed, batch_ * m_ * k_);
+    pa = packed;
+  }
+  if (!b_.direct) {
+    float *packed = Workspace::grow(workspace.floats[1], batch_ * k_ * n_);
+    pack(b_, b, packed, batch_ * k_ * n_);
+    pb = packed;
+  }
+  float *pc =
+      c_.direct ? r : Workspace::grow(workspace.floats[2], batch_ * m_ * n_);
+  if (k_ == 0) {
+    std::fill(pc, pc + batch_ * m_ * n_, 0.0f);
+  } else if (m_ > 0 && n_ > 0) {
+    const CBLAS_TRANSPOSE ta = a_.transposed ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE tb = b_.transposed ? CblasTrans : CblasNoTrans;
+    const int64_t lda = std::max<int64_t>(a_.transposed ? m_ : k_, 1);
+    const int64_t ldb = std::max<int64_t>(b_.transposed ? k_ : n_, 1);
+    for (int64_t i = 0; i < batch_; ++i)
+      cblas_sgemm(CblasRowMajor, ta, tb, m_, n_, k_, 1.0f, pa + i * m_ * k_,
+                  lda, pb + i * k_ * n_, ldb, 0.0f, pc + i * m_ * n_,
+                  std::max<int64_t>(n_, 1));
+  }
+  if (!c_.direct) {
+    StridedLoop loop(c_.shape, c_.strides);
+    loop.run([&](const int64_t *o) { r[o[1]] = pc[o[0]]; });
+  }
+}
+
+void EinsumPlan::runLoop(const OpSpec &op, DeviceContext &c) const {
+  const TensorSpec &out = c.type(op.results[0]);
+  const int64_t count = out.numElements();
+  double *acc = Workspace::grow(c.workspace->sums, count);
+  std::fill(acc, acc + count, 0.0);
+  std::vector<const void *> data;
+  for (int operand : op.operands)
+    data.push_back(c.data(operand));
+  const size_t operands = data.size();
+  const DType dtype = out.dtype;
+  StridedLoop loop(loopShape_, loopStrides_);
+  loop.run([&](const int64_t *o) {
+    double product = 1.0;
+    for (size_t i = 0; i < operands; ++i)
+      product *= loadAsFloat(dtype, data[i], o[i]);
+    acc[o[operands]] += product;
+  });
+  void *r = c.data(op.results[0]);
+  for (int64_t i = 0; i < count; ++i)
+    storeFloat(dtype, r, i, static_cast<float>(acc[i]));
+}
+
+absl::Status EinsumPlan::run(const OpSpec &op, DeviceContext &c) const {
+  if (!gemm_) {
+    runLoop(op, c);
+    return absl::OkStatus();
+  }
+  const TensorSpec &out = c.type(op.results[0]);
+  if (out.dtype == DType::F32) {
+    runGemm(static_cast<const float *>(c.data(op.operands[0])),
+            static_cast<const float *>(c.data(op.operands[1])),
+            static_cast<float *>(c.data(op.results[0])), *c.workspace);
+    return absl::OkStatus();
+  }
+  // bf16 and f16 widen to f32 and round the result once.
+  Workspace &w = *c.workspace;
+  const int64_t aCount = c.type(op.operands[0]).numElements();
+  const int64_t bCount = c.type(op.operands[1]).numElements();
+  const int64_t rCount = out.numElements();
+  float *a = Workspace::grow(w.floats[3], aCount);
+  float *b = Workspace::grow(w.floats[4], bCount);
+  float *r = Workspace::grow(w.floats[5], rCount);
+  toFloat(out.dtype, c.data(op.operands[0]), aCount, a);
+  toFloat(out.dtype, c.data(op.operands[1]), bCount, b);
+  runGemm(a, b, r, w);
+  void *result = c.data(op.results[0]);
+  for (int64_t i = 0; i < rCount; ++i)
+    storeFloat(out.dtype, result, i, r[i]);
+  return absl::OkStatus();
+}
+
+} // namespace switchyard::runtime

@@ -1,0 +1,94 @@
+//===- Strided.h - Loops over named-dimension index spaces ------*- C++ -*-===//
+//
+// Most kernels walk an index space (usually one tensor's dimensions) and
+// address several tensors in it, each through its own strides: the stride
+// of each index-space dimension in that tensor, or 0 where the tensor lacks
+// the dimension (broadcast, or a reduction into it).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SWITCHYARD_RUNTIME_EXEC_STRIDED_H
+#define SWITCHYARD_RUNTIME_EXEC_STRIDED_H
+
+#include "switchyard/Runtime/Executable.h"
+
+#include "absl/types/span.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace switchyard::runtime {
+
+/// Row-major element strides of `type`.
+std::vector<int64_t> rowMajorStrides(const TensorSpec &type);
+
+/// For each dimension of `space`, its element stride in `tensor`, or 0 where
+/// `tensor` has no dimension of that name.
+std::vector<int64_t> stridesIn(const TensorSpec &tensor,
+                               const TensorSpec &space);
+
+/// The inverse of copySlice: copies the dense block `src` into the
+/// hyper-rectangle `slice` (checked with sliceShape) of the row-major array
+/// `dst` of `shape`.
+void insertSlice(const void *src, absl::Span<const int64_t> shape,
+                 size_t elementSize, absl::Span<const DimRange> slice,
+                 void *dst);
+
+/// An index space with one stride vector per addressed tensor, simplified:
+/// size-1 dimensions are dropped and neighbours that every tensor addresses
+/// contiguously are merged, so the innermost loop is as long as possible.
+class StridedLoop {
+public:
+  StridedLoop(std::vector<int64_t> shape,
+              std::vector<std::vector<int64_t>> strides);
+
+  int64_t numElements() const { return numElements_; }
+
+  /// Calls `body(offsets)` for every index in row-major order, where
+  /// offsets[k] is the element offset of the index in tensor k.
+  template <typename F> void run(F &&body) const {
+    if (numElements_ == 0)
+      return;
+    const size_t tensors = strides_.size();
+    const int rank = static_cast<int>(shape_.size());
+    std::vector<int64_t> outer(tensors, 0), offsets(tensors);
+    if (rank == 0) {
+      body(offsets.data());
+      return;
+    }
+    const int inner = rank - 1;
+    std::vector<int64_t> index(rank, 0), innerStrides(tensors);
+    for (size_t k = 0; k < tensors; ++k)
+      innerStrides[k] = strides_[k][inner];
+    while (true) {
+      offsets = outer;
+      for (int64_t i = 0; i < shape_[inner]; ++i) {
+        body(static_cast<const int64_t *>(offsets.data()));
+        for (size_t k = 0; k < tensors; ++k)
+          offsets[k] += innerStrides[k];
+      }
+      int d = inner - 1;
+      for (; d >= 0; --d) {
+        ++index[d];
+        for (size_t k = 0; k < tensors; ++k)
+          outer[k] += strides_[k][d];
+        if (index[d] < shape_[d])
+          break;
+        for (size_t k = 0; k < tensors; ++k)
+          outer[k] -= strides_[k][d] * shape_[d];
+        index[d] = 0;
+      }
+      if (d < 0)
+        return;
+    }
+  }
+
+private:
+  std::vector<int64_t> shape_;
+  std::vector<std::vector<int64_t>> strides_;
+  int64_t numElements_ = 1;
+};
+
+} // namespace switchyard::runtime
+
+#endif // SWITCHYARD_RUNTIME_EXEC_STRIDED_H

@@ -1,0 +1,93 @@
+//===- ExecTestUtil.h - Helpers for the executable runtime tests -*- C++
+//-*-===//
+
+#ifndef SWITCHYARD_TEST_RUNTIME_EXECTESTUTIL_H
+#define SWITCHYARD_TEST_RUNTIME_EXECTESTUTIL_H
+
+#include "ProgramBuilder.h"
+
+#include "switchyard/Runtime/CpuRuntime.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace switchyard::runtime::testing {
+
+/// Deterministic values in [-2, 2) that round non-trivially.
+inline std::vector<float> randomValues(int64_t count, uint32_t seed) {
+  std::vector<float> values(count);
+  uint32_t state = seed * 2654435761u + 12345u;
+  for (float &v : values) {
+    state = state * 1664525u + 1013904223u;
+    v = static_cast<float>(state >> 8) / static_cast<float>(1u << 24) * 4.0f -
+        2.0f;
+  }
+  return values;
+}
+
+/// An f32 tensor of `shape` holding `values`.
+inline HostTensor f32Tensor(std::vector<int64_t> shape,
+                            const std::vector<float> &values) {
+  HostTensor t = *HostTensor::allocate(DType::F32, std::move(shape));
+  EXPECT_EQ(static_cast<size_t>(t.numElements()), values.size());
+  std::copy(values.begin(), values.end(), t.span<float>().begin());
+  return t;
+}
+
+inline HostTensor i32Tensor(std::vector<int64_t> shape,
+                            const std::vector<int32_t> &values) {
+  HostTensor t = *HostTensor::allocate(DType::I32, std::move(shape));
+  EXPECT_EQ(static_cast<size_t>(t.numElements()), values.size());
+  std::copy(values.begin(), values.end(), t.span<int32_t>().begin());
+  return t;
+}
+
+inline std::vector<float> floats(const HostTensor &t) {
+  auto span = t.span<float>();
+  return {span.begin(), span.end()};
+}
+
+inline std::vector<int32_t> ints(const HostTensor &t) {
+  auto span = t.span<int32_t>();
+  return {span.begin(), span.end()};
+}
+
+/// Loads `program` and runs it once with `inputs` and `weights`.
+inline absl::StatusOr<RunResult>
+runProgram(const ProgramBuilder &program,
+           const std::map<std::string, HostTensor> &inputs,
+           const WeightSource *weights = nullptr, RunOptions options = {}) {
+  absl::StatusOr<Executable> executable =
+      Executable::loadBytes(program.build(), "test");
+  if (!executable.ok())
+    return executable.status();
+  return runOnCpu(*executable, weights, inputs, options);
+}
+
+/// Elementwise near-equality with a relative and absolute tolerance.
+MATCHER_P(FloatsNear, expected, "") {
+  const std::vector<float> &actual = arg;
+  if (actual.size() != expected.size()) {
+    *result_listener << "size " << actual.size() << " vs " << expected.size();
+    return false;
+  }
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const float tolerance = 1e-5f + 1e-5f * std::fabs(expected[i]);
+    if (!(std::fabs(actual[i] - expected[i]) <= tolerance) &&
+        !(std::isnan(actual[i]) && std::isnan(expected[i]))) {
+      *result_listener << "element " << i << ": " << actual[i] << " vs "
+                       << expected[i];
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace switchyard::runtime::testing
+
+#endif // SWITCHYARD_TEST_RUNTIME_EXECTESTUTIL_H
