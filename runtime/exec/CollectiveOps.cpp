@@ -100,7 +100,7 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
       return collective.allReduce(axes, dtype, src, dst, in.numElements(),
                                   reduceOpOf(op.reduction));
     });
-    bytes = (n - 1) * in.byteSize();
+    bytes = 2 * in.byteSize() * (n - 1) / n;
     break;
   case fb::OpKind::AllGather: {
     SY_ASSIGN_OR_RETURN(BlockLayout layout,

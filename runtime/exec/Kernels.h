@@ -43,7 +43,7 @@ struct DeviceContext {
   int64_t device = 0;
   Collective *collective = nullptr;
   Workspace *workspace = nullptr;
-  /// Bytes read from peers, by CollectiveKind.
+  /// Bytes sent (CollectiveStats), by CollectiveKind.
   std::array<int64_t, kCollectiveKindCount> collectiveBytes{};
 
   void *data(int value) const { return arena + program->values[value].offset; }

@@ -299,9 +299,10 @@ absl::Status OpChecker::checkRouting() const {
   case fb::OpKind::LoadBalancingLoss: {
     SY_RETURN_IF_ERROR(atLeast(1, 1));
     const TensorSpec &out = result(0);
-    if (out.dtype != DType::F32 || !out.dims.empty())
-      return fail(
-          absl::StrCat("result ", out.toString(), " must be an f32 scalar"));
+    if (!out.dims.empty())
+      return fail(absl::StrCat("result ", out.toString(), " must be a scalar"));
+    SY_RETURN_IF_ERROR(
+        dtypeIs(out, "result", {DType::F32, DType::BF16, DType::F16}));
     const bool balance = op_.kind == fb::OpKind::LoadBalancingLoss;
     for (size_t i = 0; i < op_.operands.size(); ++i) {
       const TensorSpec &logits = operand(i);

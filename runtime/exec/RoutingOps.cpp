@@ -269,8 +269,8 @@ void runZLoss(const OpSpec &op, DeviceContext &c) {
       ++positions;
     });
   }
-  *static_cast<float *>(c.data(op.results[0])) =
-      positions ? static_cast<float>(total / positions) : 0.0f;
+  storeFloat(c.type(op.results[0]).dtype, c.data(op.results[0]), 0,
+             positions ? static_cast<float>(total / positions) : 0.0f);
 }
 
 void runLoadBalancingLoss(const OpSpec &op, DeviceContext &c) {
@@ -319,10 +319,11 @@ void runLoadBalancingLoss(const OpSpec &op, DeviceContext &c) {
   for (int64_t i = 0; i < groupCount * experts; ++i)
     total += (chosen[i] / tokensPerGroup) * (probSum[i] / tokensPerGroup);
   const double mean = total / static_cast<double>(groupCount * experts);
-  *static_cast<float *>(c.data(op.results[0])) =
+  storeFloat(
+      c.type(op.results[0]).dtype, c.data(op.results[0]), 0,
       static_cast<float>(tokensPerGroup && groupCount
                              ? mean * static_cast<double>(experts * experts)
-                             : 0.0);
+                             : 0.0));
 }
 
 } // namespace

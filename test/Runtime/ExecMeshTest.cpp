@@ -208,17 +208,17 @@ TEST_P(CollectiveOpTest, MatchesSerialReference) {
   EXPECT_THAT(y0.shape(), ElementsAre(blocks * outRows, outColumns));
   EXPECT_THAT(floats(y0), testing::FloatsNear(expected));
 
-  // Statistics: one op of this kind; bytes read from peers.
+  // Statistics: one op of this kind; bytes sent per device.
   const RunStats &stats = run->stats;
   const CollectiveKind kind = static_cast<CollectiveKind>(
       static_cast<int>(param.kind) - static_cast<int>(fb::OpKind::AllReduce));
   EXPECT_EQ(stats.of(kind).count, 1);
   const int64_t inBytes = rows * columns * 4;
-  const int64_t perDevice = param.kind == fb::OpKind::AllSlice ? 0
-                            : param.kind == fb::OpKind::AllReduce ||
-                                    param.kind == fb::OpKind::AllGather
-                                ? (n - 1) * inBytes
-                                : (n - 1) * inBytes / n;
+  const int64_t perDevice =
+      param.kind == fb::OpKind::AllSlice    ? 0
+      : param.kind == fb::OpKind::AllReduce ? 2 * inBytes * (n - 1) / n
+      : param.kind == fb::OpKind::AllGather ? (n - 1) * inBytes
+                                            : (n - 1) * inBytes / n;
   EXPECT_EQ(stats.of(kind).bytes, devices * perDevice);
   EXPECT_THAT(stats.of(kind).bytesPerDevice,
               ::testing::Each(::testing::Eq(perDevice)));

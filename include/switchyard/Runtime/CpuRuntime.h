@@ -59,10 +59,11 @@ struct RunOptions {
   bool profileOps = false;
 };
 
-/// Collective traffic of one kind. A device's bytes are what it reads from
-/// the other members of its group when every member takes its peers' data
-/// directly: (n - 1) x its buffer for all_reduce, (n - 1) blocks for
-/// all_gather, reduce_scatter and all_to_all, nothing for all_slice.
+/// Collective traffic of one kind. A device's bytes are what it sends under
+/// the usual algorithms, the model the compiler's writer counts with: for a
+/// group of n and an input of B bytes, 2 B (n - 1) / n for all_reduce (ring),
+/// B (n - 1) for all_gather, B (n - 1) / n for reduce_scatter and all_to_all,
+/// nothing for all_slice.
 struct CollectiveStats {
   /// Ops of this kind in the program (each device runs every one).
   int64_t count = 0;
