@@ -116,25 +116,6 @@ absl::Status onEveryDevice(int64_t devices,
                                                   first->message()));
 }
 
-/// The checkpoint tensor name of `param` with placeholder dimension `d` at
-/// index `indices[d]` (for every placeholder).
-std::string substitute(const std::string &param, const TensorSpec &global,
-                       const std::vector<int64_t> &indices) {
-  std::string name;
-  size_t at = 0;
-  while (true) {
-    const size_t open = param.find('{', at);
-    if (open == std::string::npos)
-      break;
-    const size_t close = param.find('}', open);
-    name += param.substr(at, open - at);
-    const int dim = global.find(param.substr(open + 1, close - open - 1));
-    absl::StrAppend(&name, indices[dim]);
-    at = close + 1;
-  }
-  return name + param.substr(at);
-}
-
 } // namespace
 
 struct CpuSession::State {
@@ -166,13 +147,7 @@ absl::Status CpuSession::State::bindWeight(const WeightSource &weights,
   const TensorSpec &local = program->values[binding.value].type;
   const TensorSpec &global = binding.global;
   const std::vector<DimRange> block = blockOf(*program, binding, device);
-  std::vector<bool> stacked(global.dims.size());
-  for (size_t open = binding.param.find('{'); open != std::string::npos;
-       open = binding.param.find('{', open + 1)) {
-    const size_t close = binding.param.find('}', open);
-    stacked[global.find(binding.param.substr(open + 1, close - open - 1))] =
-        true;
-  }
+  const std::vector<bool> stacked = binding.stackedDims();
   // The checkpoint tensor's shape and this device's slice of it.
   std::vector<int64_t> tensorShape;
   std::vector<DimRange> tensorSlice;
@@ -190,7 +165,7 @@ absl::Status CpuSession::State::bindWeight(const WeightSource &weights,
   for (size_t d = 0; d < global.dims.size(); ++d)
     index[d] = block[d].begin;
   while (true) {
-    const std::string name = substitute(binding.param, global, index);
+    const std::string name = binding.checkpointName(index);
     SY_ASSIGN_OR_RETURN(WeightInfo info, weights.describe(name));
     if (info.dtype != global.dtype)
       return absl::InvalidArgumentError(

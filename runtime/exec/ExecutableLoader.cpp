@@ -42,6 +42,60 @@ int64_t TensorSpec::numElements() const {
   return count;
 }
 
+std::vector<bool> BindingSpec::stackedDims() const {
+  std::vector<bool> stacked(global.dims.size());
+  for (size_t open = param.find('{'); open != std::string::npos;
+       open = param.find('{', open + 1)) {
+    const size_t close = param.find('}', open);
+    const int dim = global.find(param.substr(open + 1, close - open - 1));
+    if (dim >= 0)
+      stacked[dim] = true;
+  }
+  return stacked;
+}
+
+std::string
+BindingSpec::checkpointName(const std::vector<int64_t> &indices) const {
+  std::string name;
+  size_t at = 0;
+  while (true) {
+    const size_t open = param.find('{', at);
+    if (open == std::string::npos)
+      break;
+    const size_t close = param.find('}', open);
+    name += param.substr(at, open - at);
+    absl::StrAppend(
+        &name, indices[global.find(param.substr(open + 1, close - open - 1))]);
+    at = close + 1;
+  }
+  return name + param.substr(at);
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+BindingSpec::checkpointTensors() const {
+  const std::vector<bool> stacked = stackedDims();
+  std::vector<int64_t> shape;
+  for (size_t d = 0; d < global.dims.size(); ++d)
+    if (!stacked[d])
+      shape.push_back(global.dims[d].size);
+  std::vector<std::pair<std::string, std::vector<int64_t>>> tensors;
+  // An odometer over the stacked dimensions.
+  std::vector<int64_t> index(global.dims.size(), 0);
+  while (true) {
+    tensors.push_back({checkpointName(index), shape});
+    int d = static_cast<int>(global.dims.size()) - 1;
+    for (; d >= 0; --d) {
+      if (!stacked[d])
+        continue;
+      if (++index[d] < global.dims[d].size)
+        break;
+      index[d] = 0;
+    }
+    if (d < 0)
+      return tensors;
+  }
+}
+
 std::string TensorSpec::toString() const {
   std::vector<std::string> parts;
   for (const DimSpec &dim : dims)

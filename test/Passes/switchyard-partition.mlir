@@ -7,12 +7,12 @@
 // is gathered, routing is local, one all-to-all each way around the
 // experts, and the losses average over b.
 // EP: shard.grid @mesh(shape = 4)
-// EP: shard.all_gather %{{.*}} on @mesh grid_axes = [0] gather_axis = 0 : tensor<1x32xf32> -> tensor<4x32xf32>
+// EP: shard.all_gather %{{.*}} on @mesh grid_axes = [0] gather_axis = 0 : tensor<2x32xf32> -> tensor<8x32xf32>
 // EP: moe.route
-// EP: moe.dispatch {{.*}} -> !mtf.tensor<[experts:4, batch:2, expert_capacity:5, d_model:32], f32>
-// EP: shard.all_to_all %{{.*}} on @mesh grid_axes = [0] split_axis = 0 concat_axis = 1 : tensor<4x2x5x32xf32> -> tensor<1x8x5x32xf32>
-// EP: mtf.unary relu %{{.*}} : !mtf.tensor<[experts:1, batch:8, expert_capacity:5, d_ff:64], f32>
-// EP: shard.all_to_all %{{.*}} on @mesh grid_axes = [0] split_axis = 1 concat_axis = 0 : tensor<1x8x5x32xf32> -> tensor<4x2x5x32xf32>
+// EP: moe.dispatch {{.*}} -> !mtf.tensor<[experts:8, batch:2, expert_capacity:3, d_model:32], f32>
+// EP: shard.all_to_all %{{.*}} on @mesh grid_axes = [0] split_axis = 0 concat_axis = 1 : tensor<8x2x3x32xf32> -> tensor<2x8x3x32xf32>
+// EP: mtf.unary relu %{{.*}} : !mtf.tensor<[experts:2, batch:8, expert_capacity:3, d_ff:64], f32>
+// EP: shard.all_to_all %{{.*}} on @mesh grid_axes = [0] split_axis = 1 concat_axis = 0 : tensor<2x8x3x32xf32> -> tensor<8x2x3x32xf32>
 // EP: moe.combine
 // EP: shard.all_reduce %{{.*}} on @mesh grid_axes = [0] reduction = {{ *}}average : tensor<f32> -> tensor<f32>
 // EP: shard.all_reduce %{{.*}} on @mesh grid_axes = [0] reduction = {{ *}}average : tensor<f32> -> tensor<f32>
@@ -22,13 +22,13 @@
 // across e, so each device takes its experts' buffers by a local slice and
 // the expert outputs are gathered back over e.
 // BE: shard.grid @mesh(shape = 2x2)
-// BE: shard.all_slice %{{.*}} on @mesh grid_axes = [1] slice_axis = 0 : tensor<4x4x5x32xf32> -> tensor<2x4x5x32xf32>
-// BE: shard.all_gather %{{.*}} on @mesh grid_axes = [1] gather_axis = 0 : tensor<2x4x5x32xf32> -> tensor<4x4x5x32xf32>
+// BE: shard.all_slice %{{.*}} on @mesh grid_axes = [1] slice_axis = 0 : tensor<8x4x3x32xf32> -> tensor<4x4x3x32xf32>
+// BE: shard.all_gather %{{.*}} on @mesh grid_axes = [1] gather_axis = 0 : tensor<4x4x3x32xf32> -> tensor<8x4x3x32xf32>
 // BE: moe.combine
 
 // Model parallel d_ff over m: the second expert matmul contracts the split
 // d_ff, so its partial sums are all-reduced over m.
 // BM: shard.grid @mesh(shape = 2x2)
-// BM: mtf.unary relu %{{.*}} : !mtf.tensor<[experts:4, batch:4, expert_capacity:5, d_ff:32], f32>
-// BM: shard.all_reduce %{{.*}} on @mesh grid_axes = [1] : tensor<4x4x5x32xf32> -> tensor<4x4x5x32xf32>
+// BM: mtf.unary relu %{{.*}} : !mtf.tensor<[experts:8, batch:4, expert_capacity:3, d_ff:32], f32>
+// BM: shard.all_reduce %{{.*}} on @mesh grid_axes = [1] : tensor<8x4x3x32xf32> -> tensor<8x4x3x32xf32>
 // BM: moe.combine

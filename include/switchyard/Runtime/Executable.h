@@ -60,6 +60,16 @@ struct BindingSpec {
   std::string param;
 
   bool isWeight() const { return !param.empty(); }
+  /// For each global dimension, whether `param` stacks one checkpoint
+  /// tensor per index along it (a `{dim}` placeholder).
+  std::vector<bool> stackedDims() const;
+  /// The checkpoint tensor holding the stacked indices `indices` (one per
+  /// global dimension; entries of other dimensions are ignored).
+  std::string checkpointName(const std::vector<int64_t> &indices) const;
+  /// Every checkpoint tensor a weight reads: name and shape (the global
+  /// dimensions that are not stacked), in index order.
+  std::vector<std::pair<std::string, std::vector<int64_t>>>
+  checkpointTensors() const;
 };
 
 /// The program's contents in runtime form (internal; see runtime/exec).

@@ -1,0 +1,27 @@
+// The driver compiles the example layer for an 8-device mesh and runs it on
+// 8 CPU devices with random weights and inputs.
+// RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:8 --layout 'experts:b;batch:b' -o %t.syx --stats | FileCheck %s --check-prefix=STATS
+// RUN: switchyard run %t.syx --random-weights 1 --random-inputs 2 --output %t.out | FileCheck %s --check-prefix=RAN
+// RUN: ls %t.out | FileCheck %s --check-prefix=FILES
+// On a one-device mesh the same program moves no data.
+// RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:1 --layout 'experts:b;batch:b' -o %t.1.syx
+// RUN: switchyard run %t.1.syx --random-weights 1 --random-inputs 2 | FileCheck %s --check-prefix=ONE
+
+// STATS: executable: {{.*}}.syx
+// STATS: peak memory per device:
+// STATS: collectives per device:
+// STATS: all_to_all     2 x
+
+// RAN: ran on 8 CPU devices
+// RAN: hidden_states [8, 16, 32] f32 
+// RAN: z_loss [] f32 
+// RAN: collectives (bytes moved, all devices):
+// RAN: all_to_all     2 op(s)
+
+// FILES: aux_loss.npy
+// FILES: hidden_states.npy
+// FILES: z_loss.npy
+
+// ONE: ran on 1 CPU device
+// ONE: collectives (bytes moved, all devices):
+// ONE-NEXT: none

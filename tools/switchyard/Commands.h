@@ -1,0 +1,23 @@
+//===- Commands.h - the switchyard driver's subcommands ---------*- C++ -*-===//
+
+#ifndef SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
+#define SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
+
+#include "llvm/Support/CommandLine.h"
+
+namespace switchyard::driver {
+
+extern llvm::cl::SubCommand compileCommand;
+extern llvm::cl::SubCommand runCommand;
+
+/// `switchyard compile`: model to executable. Returns the exit code.
+int runCompile();
+/// `switchyard run`: executes an executable on the CPU mesh.
+int runRun();
+
+/// "1.5 MiB" and the like.
+std::string formatBytes(int64_t bytes);
+
+} // namespace switchyard::driver
+
+#endif // SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H

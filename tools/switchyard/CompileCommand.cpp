@@ -1,0 +1,158 @@
+//===- CompileCommand.cpp - switchyard compile ----------------------------===//
+
+#include "Commands.h"
+
+#include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/Registration.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace llvm;
+using namespace switchyard;
+
+namespace switchyard::driver {
+
+cl::SubCommand compileCommand(
+    "compile",
+    "Compile a model into an executable for a device mesh.\n\n"
+    "  switchyard compile examples/switch_moe_layer.mlir \\\n"
+    "      --mesh b:2,e:2 --layout 'batch:b;experts:e' -o layer.syx --stats\n");
+
+static cl::OptionCategory compileCategory("compile options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.mlir>"),
+                                      cl::sub(compileCommand),
+                                      cl::cat(compileCategory));
+static cl::opt<std::string>
+    outputPath("o", cl::desc("Executable to write (default: model name + .syx)"),
+               cl::value_desc("file"), cl::sub(compileCommand),
+               cl::cat(compileCategory));
+static cl::opt<std::string>
+    meshSpec("mesh",
+             cl::desc("Device mesh in Mesh TF syntax, e.g. b:4,e:2 "
+                      "(default: the model's mtf.mesh)"),
+             cl::value_desc("axes"), cl::sub(compileCommand),
+             cl::cat(compileCategory));
+static cl::opt<std::string> layoutSpec(
+    "layout",
+    cl::desc("Layout rules in Mesh TF syntax, e.g. 'batch:b;experts:e' "
+             "(default: the model's mtf.layout; none: all replicated)"),
+    cl::value_desc("rules"), cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<std::string>
+    functionName("function", cl::desc("Function to compile (default: the only one)"),
+                 cl::value_desc("name"), cl::sub(compileCommand),
+                 cl::cat(compileCategory));
+static cl::opt<bool> printStats(
+    "stats",
+    cl::desc("Print the buffer plan's peak bytes per device, the largest "
+             "buffers and the bytes each collective kind sends per device"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<bool>
+    explainLayouts("explain",
+                   cl::desc("Say which dimension each conflicting layout rule "
+                            "leaves whole"),
+                   cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<std::string>
+    irOutput("print-ir",
+             cl::desc("Also write the partitioned IR to this file (- for stdout)"),
+             cl::value_desc("file"), cl::sub(compileCommand),
+             cl::cat(compileCategory));
+
+std::string formatBytes(int64_t bytes) {
+  std::string text;
+  raw_string_ostream os(text);
+  if (bytes < 1024)
+    os << bytes << " B";
+  else if (bytes < 1024 * 1024)
+    os << format("%.1f KiB", bytes / 1024.0);
+  else if (bytes < 1024LL * 1024 * 1024)
+    os << format("%.1f MiB", bytes / (1024.0 * 1024));
+  else
+    os << format("%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+  return text;
+}
+
+static void printCompileStats(const ExecutableStats &stats, StringRef output,
+                              size_t fileBytes) {
+  outs() << "executable: " << output << " (" << formatBytes(fileBytes) << ")\n"
+         << "ops: " << stats.numOps << ", values: " << stats.numValues << "\n"
+         << "peak memory per device: " << formatBytes(stats.arenaBytes)
+         << " (weights and inputs " << formatBytes(stats.residentBytes)
+         << "; " << formatBytes(stats.unplannedBytes)
+         << " without buffer reuse)\n"
+         << "largest buffers:\n";
+  for (const auto &[description, bytes] : stats.largestValues)
+    outs() << "  " << formatBytes(bytes) << "  " << description << "\n";
+  outs() << "collectives per device:\n";
+  if (stats.collectives.empty())
+    outs() << "  none\n";
+  SmallVector<StringRef> kinds;
+  for (const auto &entry : stats.collectives)
+    kinds.push_back(entry.getKey());
+  llvm::sort(kinds);
+  for (StringRef kind : kinds) {
+    auto [count, bytes] = stats.collectives.lookup(kind);
+    outs() << "  " << left_justify(kind, 15) << count << " x, "
+           << formatBytes(bytes) << " sent\n";
+  }
+}
+
+int runCompile() {
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  std::string error;
+  auto file = mlir::openInputFile(modelPath, &error);
+  if (!file) {
+    errs() << "switchyard compile: " << error << "\n";
+    return 1;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  CompileOptions options{meshSpec, layoutSpec, functionName, explainLayouts};
+  ExecutableStats stats;
+  FailureOr<std::string> executable =
+      compileToExecutable(*module, options, &stats);
+  if (failed(executable))
+    return 1;
+
+  std::string output = outputPath;
+  if (output.empty())
+    output = sys::path::stem(modelPath).str() + ".syx";
+  auto out = mlir::openOutputFile(output, &error);
+  if (!out) {
+    errs() << "switchyard compile: " << error << "\n";
+    return 1;
+  }
+  out->os() << *executable;
+  out->keep();
+  if (!irOutput.empty()) {
+    auto ir = mlir::openOutputFile(irOutput, &error);
+    if (!ir) {
+      errs() << "switchyard compile: " << error << "\n";
+      return 1;
+    }
+    module->print(ir->os());
+    ir->keep();
+  }
+  if (printStats)
+    printCompileStats(stats, output, executable->size());
+  return 0;
+}
+
+} // namespace switchyard::driver

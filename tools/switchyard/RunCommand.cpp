@@ -1,0 +1,248 @@
+//===- RunCommand.cpp - switchyard run ------------------------------------===//
+
+#include "Commands.h"
+
+#include "switchyard/Runtime/CpuRuntime.h"
+#include "switchyard/Runtime/Npy.h"
+#include "switchyard/Runtime/Random.h"
+#include "switchyard/Runtime/SafeTensors.h"
+#include "switchyard/Runtime/Status.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <optional>
+
+using namespace llvm;
+using namespace switchyard::runtime;
+
+namespace switchyard::driver {
+
+cl::SubCommand runCommand(
+    "run",
+    "Run an executable on the CPU mesh: one thread per device, in-process "
+    "collectives.\n\n"
+    "  switchyard run layer.syx --weights model.safetensors \\\n"
+    "      --input x=x.npy --output out/ --timing\n");
+
+static cl::OptionCategory runCategory("run options");
+static cl::opt<std::string> executablePath(cl::Positional, cl::Required,
+                                           cl::desc("<model.syx>"),
+                                           cl::sub(runCommand),
+                                           cl::cat(runCategory));
+static cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("Weights: a .safetensors file, a sharded checkpoint's "
+             "model.safetensors.index.json, or a directory holding either"),
+    cl::value_desc("path"), cl::sub(runCommand), cl::cat(runCategory));
+static cl::list<std::string> inputSpecs(
+    "input",
+    cl::desc("A run-time input as NAME=FILE.npy, or FILE.safetensors for all "
+             "inputs named in it; repeat for several"),
+    cl::value_desc("NAME=FILE"), cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<std::string> outputPath(
+    "output",
+    cl::desc("Where to write the outputs: a directory (one NAME.npy each) or "
+             "a FILE.safetensors"),
+    cl::value_desc("path"), cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<uint64_t> randomWeightsSeed(
+    "random-weights",
+    cl::desc("Instead of --weights, fill every weight from a normal "
+             "distribution with this seed (to try a program without a "
+             "checkpoint)"),
+    cl::value_desc("seed"), cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<uint64_t> randomInputsSeed(
+    "random-inputs",
+    cl::desc("Fill every run-time input not given by --input randomly with "
+             "this seed (integers uniform in [0, 32))"),
+    cl::value_desc("seed"), cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<int> deviceCount(
+    "devices",
+    cl::desc("Virtual devices to run on; must equal the executable's mesh "
+             "size (default: the mesh size)"),
+    cl::init(0), cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<int> repeatCount("repeat",
+                                cl::desc("Run this many times (for timing)"),
+                                cl::init(1), cl::sub(runCommand),
+                                cl::cat(runCategory));
+static cl::opt<bool> printTiming(
+    "timing",
+    cl::desc("Print the wall time of each run and the time per op kind"),
+    cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<double> timeoutSeconds(
+    "collective-timeout",
+    cl::desc("Seconds a device waits in a collective before the run fails"),
+    cl::init(60), cl::sub(runCommand), cl::cat(runCategory));
+
+/// Prints `status` as the driver's error and returns the exit code.
+static int fail(const absl::Status &status) {
+  errs() << "switchyard run: " << status.ToString() << "\n";
+  return 1;
+}
+
+static absl::StatusOr<std::map<std::string, HostTensor>> readInputs() {
+  std::map<std::string, HostTensor> inputs;
+  for (const std::string &spec : inputSpecs) {
+    StringRef text(spec);
+    if (text.ends_with(".safetensors") && !text.contains('=')) {
+      SY_ASSIGN_OR_RETURN(Checkpoint file, Checkpoint::open(spec));
+      for (const std::string &name : file.names()) {
+        SY_ASSIGN_OR_RETURN(HostTensor tensor, file.read(name));
+        inputs.insert_or_assign(name, std::move(tensor));
+      }
+      continue;
+    }
+    auto [name, path] = text.split('=');
+    if (name.empty() || path.empty())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--input '", spec, "' must be NAME=FILE.npy or FILE.safetensors"));
+    SY_ASSIGN_OR_RETURN(HostTensor tensor, readNpy(path.str()));
+    inputs.insert_or_assign(name.str(), std::move(tensor));
+  }
+  return inputs;
+}
+
+static absl::Status writeOutputs(const RunResult &result) {
+  if (StringRef(outputPath).ends_with(".safetensors")) {
+    std::vector<std::pair<std::string, const HostTensor *>> tensors;
+    for (const auto &[name, tensor] : result.outputs)
+      tensors.push_back({name, &tensor});
+    return writeSafeTensors(outputPath, tensors);
+  }
+  if (std::error_code error = sys::fs::create_directories(outputPath))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot create output directory '", outputPath.getValue(),
+        "': ", error.message()));
+  for (const auto &[name, tensor] : result.outputs) {
+    SmallString<128> path(outputPath);
+    sys::path::append(path, name + ".npy");
+    SY_RETURN_IF_ERROR(writeNpy(path.str().str(), tensor));
+  }
+  return absl::OkStatus();
+}
+
+/// "mean 0.0123, min -1.2, max 3.4" for float outputs.
+static std::string summarize(const HostTensor &tensor) {
+  if (tensor.dtype() != DType::F32 || tensor.numElements() == 0)
+    return "";
+  double sum = 0, lo = INFINITY, hi = -INFINITY;
+  for (float value : tensor.span<float>()) {
+    sum += value;
+    lo = std::min<double>(lo, value);
+    hi = std::max<double>(hi, value);
+  }
+  std::string text;
+  raw_string_ostream os(text);
+  os << format("mean %.6g, min %.6g, max %.6g", sum / tensor.numElements(),
+               lo, hi);
+  return text;
+}
+
+int runRun() {
+  absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
+  if (!executable.ok())
+    return fail(executable.status());
+  int64_t meshDevices = executable->mesh().deviceCount();
+  if (deviceCount != 0 && deviceCount != meshDevices)
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "the executable's mesh has ", meshDevices, " devices but --devices ",
+        deviceCount.getValue(), " were asked for; compile for that mesh")));
+
+  if (!weightsPath.empty() && randomWeightsSeed.getNumOccurrences())
+    return fail(absl::InvalidArgumentError(
+        "give either --weights or --random-weights, not both"));
+  std::optional<Checkpoint> checkpoint;
+  std::optional<CheckpointWeightSource> checkpointWeights;
+  std::optional<MapWeightSource> generatedWeights;
+  const WeightSource *weights = nullptr;
+  if (!weightsPath.empty()) {
+    absl::StatusOr<Checkpoint> opened = Checkpoint::open(weightsPath);
+    if (!opened.ok())
+      return fail(opened.status());
+    checkpoint.emplace(std::move(*opened));
+    weights = &checkpointWeights.emplace(*checkpoint);
+  } else if (randomWeightsSeed.getNumOccurrences()) {
+    absl::StatusOr<MapWeightSource> generated =
+        randomWeights(*executable, randomWeightsSeed);
+    if (!generated.ok())
+      return fail(generated.status());
+    weights = &generatedWeights.emplace(std::move(*generated));
+  }
+  absl::StatusOr<std::map<std::string, HostTensor>> inputs = readInputs();
+  if (!inputs.ok())
+    return fail(inputs.status());
+  if (randomInputsSeed.getNumOccurrences()) {
+    absl::StatusOr<std::map<std::string, HostTensor>> generated =
+        randomInputs(*executable, randomInputsSeed);
+    if (!generated.ok())
+      return fail(generated.status());
+    for (auto &[name, tensor] : *generated)
+      inputs->try_emplace(name, std::move(tensor));
+  }
+
+  absl::StatusOr<std::unique_ptr<CpuSession>> session =
+      CpuSession::create(*executable, weights);
+  if (!session.ok())
+    return fail(session.status());
+  RunOptions options;
+  options.collectiveTimeout = absl::Seconds(timeoutSeconds.getValue());
+  options.profileOps = printTiming;
+
+  std::optional<RunResult> last;
+  for (int i = 0; i < std::max(1, repeatCount.getValue()); ++i) {
+    absl::StatusOr<RunResult> result = (*session)->run(*inputs, options);
+    if (!result.ok())
+      return fail(result.status());
+    if (printTiming)
+      outs() << "run " << i + 1 << ": "
+             << format("%.3f ms",
+                       absl::ToDoubleMilliseconds(result->stats.wallTime))
+             << "\n";
+    last.emplace(std::move(*result));
+  }
+
+  outs() << "ran on " << meshDevices << " CPU device"
+         << (meshDevices == 1 ? "" : "s") << "\n"
+         << "outputs:\n";
+  for (const auto &[name, tensor] : last->outputs) {
+    outs() << "  " << name << " [";
+    llvm::interleaveComma(tensor.shape(), outs());
+    outs() << "] " << std::string(dtypeName(tensor.dtype()));
+    std::string summary = summarize(tensor);
+    if (!summary.empty())
+      outs() << "  " << summary;
+    outs() << "\n";
+  }
+  outs() << "collectives (bytes moved, all devices):\n";
+  bool any = false;
+  for (int kind = 0; kind < kCollectiveKindCount; ++kind) {
+    const CollectiveStats &stats = last->stats.collectives[kind];
+    if (stats.count == 0)
+      continue;
+    any = true;
+    outs() << "  "
+           << left_justify(std::string(collectiveKindName(
+                               static_cast<CollectiveKind>(kind))),
+                           15)
+           << stats.count << " op(s), " << formatBytes(stats.bytes) << "\n";
+  }
+  if (!any)
+    outs() << "  none\n";
+  if (printTiming && !last->stats.opTimes.empty()) {
+    outs() << "time per op kind (summed over devices):\n";
+    for (const OpKindTime &op : last->stats.opTimes)
+      outs() << "  " << left_justify(op.kind, 21) << op.count << " x, "
+             << format("%.3f ms", absl::ToDoubleMilliseconds(op.time)) << "\n";
+  }
+  if (!outputPath.empty())
+    if (absl::Status status = writeOutputs(*last); !status.ok())
+      return fail(status);
+  return 0;
+}
+
+} // namespace switchyard::driver

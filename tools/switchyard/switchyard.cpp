@@ -1,0 +1,31 @@
+//===- switchyard.cpp - the Switchyard driver -----------------------------===//
+//
+// switchyard compile MODEL --mesh ... --layout ... -o model.syx
+// switchyard run model.syx --weights W.safetensors --input NAME=FILE ...
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "Switchyard: compile Switch Transformer models for a device mesh and "
+      "run them.\n\n"
+      "  switchyard compile MODEL.mlir --mesh b:4 --layout 'batch:b' -o m.syx\n"
+      "  switchyard run m.syx --weights w.safetensors --input x=x.npy "
+      "--output out/\n\n"
+      "Run 'switchyard SUBCOMMAND --help' for the options of each.\n");
+  if (switchyard::driver::compileCommand)
+    return switchyard::driver::runCompile();
+  if (switchyard::driver::runCommand)
+    return switchyard::driver::runRun();
+  errs() << "switchyard: give a subcommand (compile, run); see --help\n";
+  return 1;
+}
