@@ -504,8 +504,11 @@ LogicalResult Partitioner::run() {
     return module.emitError() << "module already has a symbol '" << kGridName
                               << "'; is it partitioned already?";
   OpBuilder builder(module.getBodyRegion());
-  auto grid = shard::GridOp::create(builder, module.getLoc(), kGridName,
-                                    mesh.getAxisSizes());
+  // A grid needs an axis; a mesh without axes is one device.
+  SmallVector<int64_t> shape(mesh.getAxisSizes());
+  if (shape.empty())
+    shape.push_back(1);
+  auto grid = shard::GridOp::create(builder, module.getLoc(), kGridName, shape);
   symbols.insert(grid, module.getBody()->begin());
   for (auto function :
        llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {

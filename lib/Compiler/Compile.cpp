@@ -38,9 +38,13 @@ switchyard::compileToExecutable(ModuleOp module, const CompileOptions &options,
     return module.emitError() << "the module is already partitioned; it "
                                  "takes no mesh or layout";
   if (!partitioned) {
+    // Without a mesh anywhere, the program runs on one device.
+    std::string mesh = options.mesh;
+    if (mesh.empty() && !module->hasAttr(mtf::MtfDialect::kMeshAttrName))
+      module->setAttr(mtf::MtfDialect::kMeshAttrName,
+                      mtf::MeshAttr::get(module.getContext(), {}, {}));
     PassManager pm(module.getContext());
-    pm.addPass(createAssignLayouts(
-        {options.mesh, options.layout, options.explain}));
+    pm.addPass(createAssignLayouts({mesh, options.layout, options.explain}));
     pm.addPass(createPartition());
     pm.addPass(createCleanupCollectives());
     if (failed(pm.run(module)))

@@ -3,6 +3,7 @@
 #include "Commands.h"
 
 #include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/HFImport.h"
 #include "switchyard/Compiler/Registration.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -12,6 +13,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -28,7 +30,7 @@ cl::SubCommand compileCommand(
 
 static cl::OptionCategory compileCategory("compile options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.mlir>"),
+                                      cl::desc("<model.mlir | config.json | model directory>"),
                                       cl::sub(compileCommand),
                                       cl::cat(compileCategory));
 static cl::opt<std::string>
@@ -50,6 +52,22 @@ static cl::opt<std::string>
     functionName("function", cl::desc("Function to compile (default: the only one)"),
                  cl::value_desc("name"), cl::sub(compileCommand),
                  cl::cat(compileCategory));
+static cl::opt<int64_t> batchSize(
+    "batch",
+    cl::desc("Hugging Face models: sequences per batch (default 1)"),
+    cl::init(1), cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<int64_t> encoderLength(
+    "length", cl::desc("Hugging Face models: encoder sequence length (default 16)"),
+    cl::init(16), cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<int64_t> decoderLength(
+    "target-length",
+    cl::desc("Hugging Face models: decoder sequence length (default 16)"),
+    cl::init(16), cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<bool> generationRouting(
+    "generation",
+    cl::desc("Hugging Face models: route every decoder position as its own "
+             "group, as cached generation does (for switchyard generate)"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
 static cl::opt<bool> printStats(
     "stats",
     cl::desc("Print the buffer plan's peak bytes per device, the largest "
@@ -109,20 +127,50 @@ int runCompile() {
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
   mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
+  // A model directory holds the Hugging Face config.json.
+  std::string configPath = modelPath;
+  if (sys::fs::is_directory(configPath)) {
+    SmallString<128> path(configPath);
+    sys::path::append(path, "config.json");
+    configPath = path.str().str();
+  }
   std::string error;
-  auto file = mlir::openInputFile(modelPath, &error);
+  auto file = mlir::openInputFile(configPath, &error);
   if (!file) {
     errs() << "switchyard compile: " << error << "\n";
     return 1;
   }
-  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (StringRef(configPath).ends_with(".json")) {
+    Expected<json::Value> config = json::parse(file->getBuffer());
+    if (!config) {
+      errs() << "switchyard compile: " << configPath << ": "
+             << toString(config.takeError()) << "\n";
+      return 1;
+    }
+    if (!config->getAsObject()) {
+      errs() << "switchyard compile: " << configPath
+             << ": expected a JSON object\n";
+      return 1;
+    }
+    HFImportOptions importOptions{batchSize, encoderLength, decoderLength,
+                                  generationRouting};
+    auto imported = importHuggingFaceConfig(
+        &context, *config->getAsObject(), importOptions,
+        mlir::FileLineColLoc::get(&context, configPath, 1, 1));
+    if (failed(imported))
+      return 1;
+    module = std::move(*imported);
+  } else {
+    sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
 
   CompileOptions options{meshSpec, layoutSpec, functionName, explainLayouts};
   ExecutableStats stats;
@@ -133,7 +181,11 @@ int runCompile() {
 
   std::string output = outputPath;
   if (output.empty())
-    output = sys::path::stem(modelPath).str() + ".syx";
+    output = sys::path::stem(sys::fs::is_directory(modelPath)
+                                 ? StringRef(modelPath).rtrim('/')
+                                 : StringRef(modelPath))
+                 .str() +
+             ".syx";
   auto out = mlir::openOutputFile(output, &error);
   if (!out) {
     errs() << "switchyard compile: " << error << "\n";

@@ -15,7 +15,8 @@
 namespace switchyard {
 
 struct CompileOptions {
-  /// Mesh TF `mesh_shape` ("b:4,e:2"); empty: the module's `mtf.mesh`.
+  /// Mesh TF `mesh_shape` ("b:4,e:2"); empty: the module's `mtf.mesh`, or
+  /// one device when it has none.
   std::string mesh;
   /// Mesh TF `layout` ("batch:b;experts:e"); empty: the module's rules.
   std::string layout;

@@ -1,0 +1,45 @@
+//===- HFImport.h - Hugging Face configs to named-dimension IR --*- C++ -*-===//
+//
+// Builds the encoder-decoder forward pass of a Hugging Face
+// `switch_transformers` or `t5` config in the mtf and moe dialects, with
+// every weight an argument named by its checkpoint name. The numerics
+// follow ../shared/HF-SWITCH-SEMANTICS.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SWITCHYARD_COMPILER_HFIMPORT_H
+#define SWITCHYARD_COMPILER_HFIMPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/JSON.h"
+
+namespace switchyard {
+
+/// The static shapes of one compiled program.
+struct HFImportOptions {
+  int64_t batch = 1;
+  /// Encoder sequence length.
+  int64_t length = 8;
+  /// Decoder sequence length.
+  int64_t targetLength = 8;
+  /// Route every decoder position as its own group, as Hugging Face's
+  /// cached generation does (HF-SWITCH-SEMANTICS §6.2); otherwise capacity
+  /// counts over the whole decoder sequence, as its forward pass does.
+  bool decoderPositionGroups = false;
+};
+
+/// Builds `@main(input_ids, attention_mask, decoder_input_ids, weights...)`
+/// returning logits, the encoder's last hidden state, and for every sparse
+/// block its router logits, expert choices and dropped mask, then the
+/// router z-loss and load-balancing loss of each stack that has sparse
+/// blocks. `location` names the config in diagnostics.
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+importHuggingFaceConfig(mlir::MLIRContext *context,
+                        const llvm::json::Object &config,
+                        const HFImportOptions &options,
+                        mlir::Location location);
+
+} // namespace switchyard
+
+#endif // SWITCHYARD_COMPILER_HFIMPORT_H
