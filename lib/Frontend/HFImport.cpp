@@ -16,6 +16,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include <cmath>
 #include <limits>
@@ -36,9 +39,9 @@ struct Config {
   double epsilon = 1e-6;
   UnaryKind activation = UnaryKind::relu;
   bool gated = false;
-  /// Whether the LM head reuses `shared.weight`, and whether the decoder
-  /// output is scaled by d_model^-0.5 (§4.9).
-  bool tiedHead = true, scaleDecoderOutput = true;
+  /// Whether the embeddings and the LM head all use `shared.weight` (§4.1,
+  /// §4.9), and whether the decoder output is scaled by d_model^-0.5.
+  bool tied = true, scaleDecoderOutput = true;
   int64_t numExperts = 0, expertCapacity = 0;
   bool routerBias = false, routerBf16 = false;
   int64_t encoderSparseStep = 0, decoderSparseStep = 0;
@@ -134,7 +137,7 @@ FailureOr<Config> parseConfig(const Object &json, Location loc) {
 
   // LM head and output scale (§4.9).
   bool tie = json.getBoolean("tie_word_embeddings").value_or(true);
-  config.tiedHead = config.isSwitch ? tie : true;
+  config.tied = config.isSwitch ? tie : true;
   config.scaleDecoderOutput =
       config.isSwitch ? tie
                       : json.getBoolean("scale_decoder_outputs").value_or(tie);
@@ -477,7 +480,9 @@ Value ForwardBuilder::encoder(Value ids, Value mask,
                               SmallVectorImpl<Value> &routerLogits) {
   int64_t length = options.length;
   Dim batch{"batch", options.batch}, dModel{"d_model", config.dModel};
-  Value shared = param("shared.weight", {{"vocab", config.vocab}, dModel});
+  Value shared = param(config.tied ? "shared.weight"
+                                   : "encoder.embed_tokens.weight",
+                       {{"vocab", config.vocab}, dModel});
   Value x = GatherOp::create(builder, loc,
                              type({batch, {"length", length}, dModel}, f32),
                              shared, ids, builder.getStringAttr("vocab"));
@@ -515,7 +520,9 @@ Value ForwardBuilder::decoder(Value ids, Value encoderOut, Value mask,
                               SmallVectorImpl<Value> &routerLogits) {
   int64_t target = options.targetLength, length = options.length;
   Dim batch{"batch", options.batch}, dModel{"d_model", config.dModel};
-  Value shared = param("shared.weight", {{"vocab", config.vocab}, dModel});
+  Value shared = param(config.tied ? "shared.weight"
+                                   : "decoder.embed_tokens.weight",
+                       {{"vocab", config.vocab}, dModel});
   Value x = GatherOp::create(
       builder, loc, type({batch, {"target_length", target}, dModel}, f32),
       shared, ids, builder.getStringAttr("vocab"));
@@ -608,7 +615,7 @@ OwningOpRef<ModuleOp> ForwardBuilder::build() {
   if (config.scaleDecoderOutput)
     decoderOut = binary(BinaryKind::mul, decoderOut,
                         scalar(static_cast<float>(1.0 / std::sqrt(config.dModel))));
-  Value head = param(config.tiedHead ? "shared.weight" : "lm_head.weight",
+  Value head = param(config.tied ? "shared.weight" : "lm_head.weight",
                      {{"vocab", config.vocab}, {"d_model", config.dModel}});
   Value logits = einsum({decoderOut, head},
                         {batch, {"target_length", options.targetLength},
@@ -649,4 +656,29 @@ switchyard::importHuggingFaceConfig(MLIRContext *context, const Object &json,
   if (failed(mlir::verify(*module)))
     return failure();
   return module;
+}
+
+bool switchyard::isHuggingFaceModelPath(StringRef path) {
+  return path.ends_with(".json") || llvm::sys::fs::is_directory(path);
+}
+
+FailureOr<OwningOpRef<ModuleOp>>
+switchyard::importHuggingFaceModel(MLIRContext *context, StringRef path,
+                                   const HFImportOptions &options) {
+  SmallString<256> configPath(path);
+  if (llvm::sys::fs::is_directory(configPath))
+    llvm::sys::path::append(configPath, "config.json");
+  Location location = FileLineColLoc::get(context, configPath, 1, 1);
+  auto file = llvm::MemoryBuffer::getFile(configPath);
+  if (!file)
+    return emitError(location) << "cannot read the config: "
+                               << file.getError().message();
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return emitError(location) << "invalid JSON: "
+                               << llvm::toString(json.takeError());
+  if (!json->getAsObject())
+    return emitError(location) << "the config must be a JSON object";
+  return importHuggingFaceConfig(context, *json->getAsObject(), options,
+                                 location);
 }

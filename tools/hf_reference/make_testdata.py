@@ -48,7 +48,7 @@ CASES = {
         config=dict(num_experts=4, num_layers=4, num_decoder_layers=2,
                     num_sparse_encoder_layers=2, num_sparse_decoder_layers=1,
                     expert_capacity=64, router_bias=False),
-        B=2, S=10, T=5, pad=[0, 3], drops=False,
+        B=4, S=10, T=5, pad=[0, 3, 0, 1], drops=False,
         readme="4 experts, sparse step 2 in both stacks (encoder 4 blocks -> sparse 1,3; decoder 2 blocks\n"
                "-> sparse 1; num_decoder_layers < num_layers), capacity 64 never drops, no router bias,\n"
                "relu, tied embeddings (d^-0.5 output scale). Row 1 is right-padded (3 pads).\n"),
@@ -56,7 +56,7 @@ CASES = {
         kind="switch",
         config=dict(num_experts=8, d_ff=32, num_sparse_encoder_layers=2, num_sparse_decoder_layers=2,
                     expert_capacity=2, router_bias=True),
-        B=2, S=12, T=6, pad=[4, 0], drops=True,
+        B=4, S=12, T=6, pad=[4, 0, 0, 2], drops=True,
         readme="8 experts, every block sparse (step 1: HF itself reports 0 router losses here, the\n"
                "expected losses are formulas 5.3/5.4), capacity 2 drops tokens in both stacks, router\n"
                "bias on, d_ff 32. Row 0 is right-padded (4 pads; pads are routed and use capacity).\n"),
@@ -65,7 +65,7 @@ CASES = {
         config=dict(num_experts=4, num_layers=4, num_decoder_layers=4, d_ff=32,
                     num_sparse_encoder_layers=2, num_sparse_decoder_layers=2,
                     expert_capacity=3, router_bias=True, relative_attention_max_distance=8),
-        B=2, S=11, T=6, pad=[0, 0], drops=True,
+        B=4, S=11, T=6, pad=[0, 0, 0, 0], drops=True,
         readme="4 experts, 4+4 blocks with sparse step 2 (sparse blocks 1 and 3 pooled in the losses),\n"
                "capacity 3 drops tokens, router bias on, d_ff 32, relative_attention_max_distance 8 < S\n"
                "so the log buckets clamp. No padding.\n"),
@@ -74,14 +74,14 @@ CASES = {
         config=dict(num_experts=8, d_kv=12, d_ff=48, num_sparse_encoder_layers=1, num_sparse_decoder_layers=1,
                     expert_capacity=12, router_bias=False, dense_act_fn="gelu_new",
                     tie_word_embeddings=False),
-        B=2, S=12, T=6, pad=[0, 2], drops=False,
+        B=4, S=12, T=6, pad=[0, 2, 0, 0], drops=False,
         readme="8 experts, 2+2 blocks with sparse step 2 (block 1 sparse), capacity = S never drops,\n"
                "gelu_new activation, untied embeddings (separate encoder/decoder embed_tokens and\n"
                "lm_head, no output scale), d_ff 48, num_heads*d_kv = 48 != d_model. Row 1 right-padded.\n"),
     "t5-dense": dict(
         kind="t5",
         config=dict(feed_forward_proj="gated-gelu", tie_word_embeddings=True),
-        B=2, S=9, T=5, pad=[0, 2], drops=False,
+        B=4, S=9, T=5, pad=[0, 2, 1, 0], drops=False,
         readme="Dense T5ForConditionalGeneration: gated-gelu FF (wi_0/wi_1/wo), relative attention,\n"
                "tied embeddings with the d^-0.5 output scale. Row 1 right-padded (2 pads).\n"),
 }

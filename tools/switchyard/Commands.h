@@ -9,11 +9,14 @@ namespace switchyard::driver {
 
 extern llvm::cl::SubCommand compileCommand;
 extern llvm::cl::SubCommand runCommand;
+extern llvm::cl::SubCommand generateCommand;
 
 /// `switchyard compile`: model to executable. Returns the exit code.
 int runCompile();
 /// `switchyard run`: executes an executable on the CPU mesh.
 int runRun();
+/// `switchyard generate`: greedy decoding of a Hugging Face model.
+int runGenerate();
 
 /// "1.5 MiB" and the like.
 std::string formatBytes(int64_t bytes);

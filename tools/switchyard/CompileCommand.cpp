@@ -13,7 +13,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -131,41 +130,21 @@ int runCompile() {
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
-  // A model directory holds the Hugging Face config.json.
-  std::string configPath = modelPath;
-  if (sys::fs::is_directory(configPath)) {
-    SmallString<128> path(configPath);
-    sys::path::append(path, "config.json");
-    configPath = path.str().str();
-  }
-  std::string error;
-  auto file = mlir::openInputFile(configPath, &error);
-  if (!file) {
-    errs() << "switchyard compile: " << error << "\n";
-    return 1;
-  }
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (StringRef(configPath).ends_with(".json")) {
-    Expected<json::Value> config = json::parse(file->getBuffer());
-    if (!config) {
-      errs() << "switchyard compile: " << configPath << ": "
-             << toString(config.takeError()) << "\n";
-      return 1;
-    }
-    if (!config->getAsObject()) {
-      errs() << "switchyard compile: " << configPath
-             << ": expected a JSON object\n";
-      return 1;
-    }
-    HFImportOptions importOptions{batchSize, encoderLength, decoderLength,
-                                  generationRouting};
-    auto imported = importHuggingFaceConfig(
-        &context, *config->getAsObject(), importOptions,
-        mlir::FileLineColLoc::get(&context, configPath, 1, 1));
+  if (isHuggingFaceModelPath(modelPath)) {
+    auto imported = importHuggingFaceModel(
+        &context, modelPath,
+        {batchSize, encoderLength, decoderLength, generationRouting});
     if (failed(imported))
       return 1;
     module = std::move(*imported);
   } else {
+    std::string error;
+    auto file = mlir::openInputFile(modelPath, &error);
+    if (!file) {
+      errs() << "switchyard compile: " << error << "\n";
+      return 1;
+    }
     sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
     module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
     if (!module)
@@ -186,6 +165,7 @@ int runCompile() {
                                  : StringRef(modelPath))
                  .str() +
              ".syx";
+  std::string error;
   auto out = mlir::openOutputFile(output, &error);
   if (!out) {
     errs() << "switchyard compile: " << error << "\n";

@@ -20,12 +20,17 @@ int main(int argc, char **argv) {
       "run them.\n\n"
       "  switchyard compile MODEL.mlir --mesh b:4 --layout 'batch:b' -o m.syx\n"
       "  switchyard run m.syx --weights w.safetensors --input x=x.npy "
-      "--output out/\n\n"
+      "--output out/\n"
+      "  switchyard generate model_dir --input input_ids=ids.npy "
+      "--max-new-tokens 8\n\n"
       "Run 'switchyard SUBCOMMAND --help' for the options of each.\n");
   if (switchyard::driver::compileCommand)
     return switchyard::driver::runCompile();
   if (switchyard::driver::runCommand)
     return switchyard::driver::runRun();
-  errs() << "switchyard: give a subcommand (compile, run); see --help\n";
+  if (switchyard::driver::generateCommand)
+    return switchyard::driver::runGenerate();
+  errs() << "switchyard: give a subcommand (compile, run, generate); see "
+            "--help\n";
   return 1;
 }

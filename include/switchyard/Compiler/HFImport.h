@@ -40,6 +40,16 @@ importHuggingFaceConfig(mlir::MLIRContext *context,
                         const HFImportOptions &options,
                         mlir::Location location);
 
+/// As above, from `path`: a config.json or a model directory holding one.
+/// Errors (unreadable file, bad JSON) are emitted at `path`.
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+importHuggingFaceModel(mlir::MLIRContext *context, llvm::StringRef path,
+                       const HFImportOptions &options);
+
+/// Whether `path` names a Hugging Face model (a .json file or a directory)
+/// rather than an MLIR file.
+bool isHuggingFaceModelPath(llvm::StringRef path);
+
 } // namespace switchyard
 
 #endif // SWITCHYARD_COMPILER_HFIMPORT_H

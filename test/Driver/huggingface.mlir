@@ -1,0 +1,28 @@
+// Hugging Face models through the driver: compile a config directory for a
+// mesh and run it with its checkpoint, generate greedily, and reject bad
+// configs with a clear error.
+// RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --batch 4 --length 12 --target-length 6 --mesh b:2,e:2 --layout 'batch:b;experts:e' -o %t.syx
+// RUN: switchyard run %t.syx --weights %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors | FileCheck %s --check-prefix=RAN
+// RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 | FileCheck %s --check-prefix=GEN
+// RUN: echo '{"model_type": "bert", "vocab_size": 8}' > %t.bert.json
+// RUN: not switchyard compile %t.bert.json 2>&1 | FileCheck %s --check-prefix=TYPE
+// RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4}' > %t.short.json
+// RUN: not switchyard compile %t.short.json 2>&1 | FileCheck %s --check-prefix=FIELD
+// RUN: echo '{"model_type": "switch_transformers", "vocab_size": 8, "d_model": 4, "d_kv": 2, "d_ff": 8, "num_heads": 2, "num_layers": 1, "dense_act_fn": "mish"}' > %t.act.json
+// RUN: not switchyard compile %t.act.json 2>&1 | FileCheck %s --check-prefix=ACT
+// RUN: echo '{"model_type": ' > %t.broken.json
+// RUN: not switchyard compile %t.broken.json 2>&1 | FileCheck %s --check-prefix=JSON
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/t5-dense --max-new-tokens 4 2>&1 | FileCheck %s --check-prefix=NOIDS
+
+// RAN: ran on 4 CPU devices
+// RAN: logits [4, 6, 64] f32
+// RAN: encoder_expert_index.1 [4, 12] i32
+
+// GEN: [0, 43, 63, 0, 19, 19, 17]
+// GEN-NEXT: [0, 1, 0, 0, 0, 0, 0]
+
+// TYPE: error: config.json: model_type 'bert' is not supported; expected 'switch_transformers' or 't5'
+// FIELD: error: config.json: has no integer 'd_kv'
+// ACT: error: config.json: activation 'mish' is not supported
+// JSON: error: invalid JSON
+// NOIDS: give --input input_ids=FILE.npy with a [batch, length] array

@@ -1,0 +1,185 @@
+//===- GenerateCommand.cpp - switchyard generate --------------------------===//
+
+#include "Commands.h"
+
+#include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/HFImport.h"
+#include "switchyard/Compiler/Registration.h"
+#include "switchyard/Runtime/Generate.h"
+#include "switchyard/Runtime/Npy.h"
+#include "switchyard/Runtime/SafeTensors.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace switchyard::runtime;
+
+namespace switchyard::driver {
+
+cl::SubCommand generateCommand(
+    "generate",
+    "Greedy generation with a Hugging Face seq2seq model on the CPU mesh.\n\n"
+    "  switchyard generate path/to/model_dir --input input_ids=ids.npy \\\n"
+    "      --max-new-tokens 16 --mesh b:2 --layout batch:b\n");
+
+static cl::OptionCategory generateCategory("generate options");
+static cl::opt<std::string>
+    modelDir(cl::Positional, cl::Required,
+             cl::desc("<model directory | config.json>"),
+             cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("Checkpoint (default: the model directory's model.safetensors "
+             "or its sharded index)"),
+    cl::value_desc("path"), cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::list<std::string> inputSpecs(
+    "input",
+    cl::desc("input_ids=FILE.npy ([batch, length] integers), and optionally "
+             "attention_mask=FILE.npy (default: all ones); or FILE.safetensors "
+             "holding them"),
+    cl::value_desc("NAME=FILE"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
+static cl::opt<int64_t> maxNewTokens("max-new-tokens",
+                                     cl::desc("Tokens to generate at most"),
+                                     cl::init(16), cl::sub(generateCommand),
+                                     cl::cat(generateCategory));
+static cl::opt<std::string> meshSpec("mesh",
+                                     cl::desc("Device mesh (default: one device)"),
+                                     cl::value_desc("axes"),
+                                     cl::sub(generateCommand),
+                                     cl::cat(generateCategory));
+static cl::opt<std::string> layoutSpec("layout", cl::desc("Layout rules"),
+                                       cl::value_desc("rules"),
+                                       cl::sub(generateCommand),
+                                       cl::cat(generateCategory));
+static cl::opt<std::string> outputPath(
+    "output", cl::desc("Write the generated ids ([batch, steps + 1] i32) here"),
+    cl::value_desc("FILE.npy"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
+
+static int fail(const absl::Status &status) {
+  errs() << "switchyard generate: " << status.ToString() << "\n";
+  return 1;
+}
+
+/// An integer tensor as i32 (ids may come as int64 from NumPy).
+static absl::StatusOr<HostTensor> toInt32(HostTensor tensor, StringRef name) {
+  if (tensor.dtype() == DType::I32)
+    return tensor;
+  if (tensor.dtype() != DType::I64)
+    return absl::InvalidArgumentError(
+        (name + " must hold integers, got " +
+         std::string(dtypeName(tensor.dtype())))
+            .str());
+  absl::StatusOr<HostTensor> narrow =
+      HostTensor::allocate(DType::I32, tensor.shape());
+  if (!narrow.ok())
+    return narrow.status();
+  auto wide = tensor.span<int64_t>();
+  auto out = narrow->span<int32_t>();
+  for (size_t i = 0; i < wide.size(); ++i)
+    out[i] = static_cast<int32_t>(wide[i]);
+  return narrow;
+}
+
+int runGenerate() {
+  std::map<std::string, HostTensor> inputs;
+  std::vector<std::pair<std::string, absl::StatusOr<HostTensor>>> given;
+  for (const std::string &spec : inputSpecs) {
+    if (StringRef(spec).ends_with(".safetensors") && !StringRef(spec).contains('=')) {
+      absl::StatusOr<Checkpoint> file = Checkpoint::open(spec);
+      if (!file.ok())
+        return fail(file.status());
+      for (const char *name : {"input_ids", "attention_mask"})
+        if (file->find(name))
+          given.push_back({name, file->read(name)});
+      continue;
+    }
+    auto [name, path] = StringRef(spec).split('=');
+    given.push_back({name.str(), readNpy(path.str())});
+  }
+  for (auto &[name, read] : given) {
+    if (name != "input_ids" && name != "attention_mask")
+      return fail(absl::InvalidArgumentError(
+          "--input takes input_ids=FILE.npy or attention_mask=FILE.npy, got '" +
+          name + "'"));
+    absl::StatusOr<HostTensor> tensor = std::move(read);
+    if (tensor.ok())
+      tensor = toInt32(std::move(*tensor), name);
+    if (!tensor.ok())
+      return fail(tensor.status());
+    inputs.insert_or_assign(name, std::move(*tensor));
+  }
+  auto ids = inputs.find("input_ids");
+  if (ids == inputs.end() || ids->second.rank() != 2)
+    return fail(absl::InvalidArgumentError(
+        "give --input input_ids=FILE.npy with a [batch, length] array"));
+  int64_t batch = ids->second.shape()[0], length = ids->second.shape()[1];
+  if (!inputs.count("attention_mask")) {
+    absl::StatusOr<HostTensor> ones =
+        HostTensor::allocate(DType::I32, {batch, length});
+    if (!ones.ok())
+      return fail(ones.status());
+    for (int32_t &value : ones->span<int32_t>())
+      value = 1;
+    inputs.emplace("attention_mask", std::move(*ones));
+  }
+
+  // Compile for these shapes, each decoder position routed alone (§6.2).
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  auto module = importHuggingFaceModel(
+      &context, modelDir, {batch, length, maxNewTokens + 1, true});
+  if (failed(module))
+    return 1;
+  FailureOr<std::string> bytes =
+      compileToExecutable(**module, {meshSpec, layoutSpec, "", false});
+  if (failed(bytes))
+    return 1;
+  absl::StatusOr<Executable> executable =
+      Executable::loadBytes(std::move(*bytes), modelDir);
+  if (!executable.ok())
+    return fail(executable.status());
+
+  std::string checkpointPath = weightsPath;
+  if (checkpointPath.empty())
+    checkpointPath = StringRef(modelDir).ends_with(".json")
+                         ? sys::path::parent_path(modelDir).str()
+                         : modelDir.getValue();
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::open(checkpointPath);
+  if (!checkpoint.ok())
+    return fail(checkpoint.status());
+  CheckpointWeightSource weights(*checkpoint);
+  absl::StatusOr<std::unique_ptr<CpuSession>> session =
+      CpuSession::create(*executable, &weights);
+  if (!session.ok())
+    return fail(session.status());
+  GenerateOptions options;
+  options.maxNewTokens = maxNewTokens;
+  absl::StatusOr<HostTensor> generated =
+      generateGreedy(**session, std::move(inputs), options);
+  if (!generated.ok())
+    return fail(generated.status());
+
+  int64_t steps = generated->shape()[1];
+  for (int64_t b = 0; b < batch; ++b) {
+    outs() << "[";
+    llvm::interleaveComma(
+        ArrayRef(generated->span<int32_t>().data() + b * steps, steps), outs());
+    outs() << "]\n";
+  }
+  if (!outputPath.empty())
+    if (absl::Status status = writeNpy(outputPath, *generated); !status.ok())
+      return fail(status);
+  return 0;
+}
+
+} // namespace switchyard::driver
