@@ -58,6 +58,20 @@ LogicalResult verifyDimSet(Operation *op, ArrayRef<DimAttr> expected,
                            << "), got " << actual;
 }
 
+/// Checks that `result` has exactly the dimensions `expected`, sizes that
+/// agree with `input`'s, and `input`'s element type.
+LogicalResult verifyResult(Operation *op, ArrayRef<DimAttr> expected,
+                           NamedTensorType input, NamedTensorType result) {
+  if (failed(verifyDimSet(op, expected, result, "result")) ||
+      failed(verifyConsistentSizes(op, {input, result})))
+    return failure();
+  if (result.getElementType() != input.getElementType())
+    return op->emitOpError()
+           << "result element type " << result.getElementType()
+           << " differs from the input's " << input.getElementType();
+  return success();
+}
+
 /// Checks the expert buffers' `experts` and capacity dimensions, and, when
 /// `expert` comes from a `moe.route`, that both ops agree on the token
 /// dimension, the number of experts and the capacity.
@@ -212,14 +226,7 @@ LogicalResult DispatchOp::verify() {
       return emitOpError() << "input already has a dimension '" << dim << "'";
     expected.push_back(result.getDim(dim));
   }
-  if (failed(verifyDimSet(*this, expected, result, "result")) ||
-      failed(verifyConsistentSizes(*this, {input, result})))
-    return failure();
-  if (result.getElementType() != input.getElementType())
-    return emitOpError() << "result element type " << result.getElementType()
-                         << " differs from the input's "
-                         << input.getElementType();
-  return success();
+  return verifyResult(*this, expected, input, result);
 }
 
 LogicalResult CombineOp::verify() {
@@ -242,14 +249,7 @@ LogicalResult CombineOp::verify() {
   SmallVector<DimAttr> expected =
       dimsWithout(input, {getExpertsDim(), getCapacityDim()});
   expected.push_back(result.getDim(getTokensDim()));
-  if (failed(verifyDimSet(*this, expected, result, "result")) ||
-      failed(verifyConsistentSizes(*this, {input, result})))
-    return failure();
-  if (result.getElementType() != input.getElementType())
-    return emitOpError() << "result element type " << result.getElementType()
-                         << " differs from the input's "
-                         << input.getElementType();
-  return success();
+  return verifyResult(*this, expected, input, result);
 }
 
 //===----------------------------------------------------------------------===//

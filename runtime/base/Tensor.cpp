@@ -90,9 +90,14 @@ sliceShape(absl::Span<const int64_t> shape, absl::Span<const DimRange> slice) {
   return result;
 }
 
-void copySlice(const void *src, absl::Span<const int64_t> shape,
-               size_t elementSize, absl::Span<const DimRange> slice,
-               void *dst) {
+namespace {
+
+/// Calls `run(offsetBytes, runBytes)` for each contiguous run of the
+/// hyper-rectangle `slice` of a row-major array of `shape`, in row-major
+/// order; the runs together are the slice, densely.
+template <typename RunFn>
+void forEachSliceRun(absl::Span<const int64_t> shape, size_t elementSize,
+                     absl::Span<const DimRange> slice, RunFn run) {
   const int64_t rank = static_cast<int64_t>(shape.size());
   std::vector<int64_t> strides(rank);
   int64_t stride = 1;
@@ -103,14 +108,12 @@ void copySlice(const void *src, absl::Span<const int64_t> shape,
       return;
   }
   // Dimensions after `k` are taken whole, so every run along `k` and the
-  // dimensions after it is contiguous in `src`.
+  // dimensions after it is contiguous.
   int64_t k = rank - 1;
   while (k >= 0 && slice[k].begin == 0 && slice[k].end == shape[k])
     --k;
-  const auto *in = static_cast<const std::byte *>(src);
-  auto *out = static_cast<std::byte *>(dst);
   if (k < 0) {
-    std::memcpy(out, in, stride * elementSize);
+    run(0, stride * elementSize);
     return;
   }
   const size_t runBytes =
@@ -123,8 +126,7 @@ void copySlice(const void *src, absl::Span<const int64_t> shape,
     int64_t offset = slice[k].begin * strides[k];
     for (int64_t d = 0; d < k; ++d)
       offset += index[d] * strides[d];
-    std::memcpy(out, in + offset * elementSize, runBytes);
-    out += runBytes;
+    run(offset * elementSize, runBytes);
     int64_t d = k - 1;
     while (d >= 0 && ++index[d] == slice[d].end) {
       index[d] = slice[d].begin;
@@ -133,6 +135,30 @@ void copySlice(const void *src, absl::Span<const int64_t> shape,
     if (d < 0)
       return;
   }
+}
+
+} // namespace
+
+void copySlice(const void *src, absl::Span<const int64_t> shape,
+               size_t elementSize, absl::Span<const DimRange> slice,
+               void *dst) {
+  const auto *in = static_cast<const std::byte *>(src);
+  auto *out = static_cast<std::byte *>(dst);
+  forEachSliceRun(shape, elementSize, slice, [&](size_t offset, size_t bytes) {
+    std::memcpy(out, in + offset, bytes);
+    out += bytes;
+  });
+}
+
+void insertSlice(const void *src, absl::Span<const int64_t> shape,
+                 size_t elementSize, absl::Span<const DimRange> slice,
+                 void *dst) {
+  const auto *in = static_cast<const std::byte *>(src);
+  auto *out = static_cast<std::byte *>(dst);
+  forEachSliceRun(shape, elementSize, slice, [&](size_t offset, size_t bytes) {
+    std::memcpy(out + offset, in, bytes);
+    in += bytes;
+  });
 }
 
 void HostTensor::AlignedDelete::operator()(std::byte *p) const {

@@ -2,7 +2,6 @@
 
 #include "runtime/exec/Strided.h"
 
-#include <cstring>
 
 namespace switchyard::runtime {
 
@@ -24,49 +23,6 @@ std::vector<int64_t> stridesIn(const TensorSpec &tensor,
     if (int t = tensor.find(space.dims[d].name); t >= 0)
       strides[d] = own[t];
   return strides;
-}
-
-void insertSlice(const void *src, absl::Span<const int64_t> shape,
-                 size_t elementSize, absl::Span<const DimRange> slice,
-                 void *dst) {
-  const int rank = static_cast<int>(shape.size());
-  std::vector<int64_t> strides(rank);
-  int64_t stride = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    strides[d] = stride;
-    stride *= shape[d];
-    if (slice[d].begin == slice[d].end)
-      return;
-  }
-  // Dimensions after `k` are whole, so each run along `k` is contiguous.
-  int k = rank - 1;
-  while (k >= 0 && slice[k].begin == 0 && slice[k].end == shape[k])
-    --k;
-  const auto *in = static_cast<const std::byte *>(src);
-  auto *out = static_cast<std::byte *>(dst);
-  if (k < 0) {
-    std::memcpy(out, in, stride * elementSize);
-    return;
-  }
-  const size_t runBytes =
-      (slice[k].end - slice[k].begin) * strides[k] * elementSize;
-  std::vector<int64_t> index(k);
-  for (int d = 0; d < k; ++d)
-    index[d] = slice[d].begin;
-  while (true) {
-    int64_t offset = slice[k].begin * strides[k];
-    for (int d = 0; d < k; ++d)
-      offset += index[d] * strides[d];
-    std::memcpy(out + offset * elementSize, in, runBytes);
-    in += runBytes;
-    int d = k - 1;
-    while (d >= 0 && ++index[d] == slice[d].end) {
-      index[d] = slice[d].begin;
-      --d;
-    }
-    if (d < 0)
-      return;
-  }
 }
 
 StridedLoop::StridedLoop(std::vector<int64_t> shape,

@@ -27,13 +27,6 @@ std::vector<int64_t> rowMajorStrides(const TensorSpec &type);
 std::vector<int64_t> stridesIn(const TensorSpec &tensor,
                                const TensorSpec &space);
 
-/// The inverse of copySlice: copies the dense block `src` into the
-/// hyper-rectangle `slice` (checked with sliceShape) of the row-major array
-/// `dst` of `shape`.
-void insertSlice(const void *src, absl::Span<const int64_t> shape,
-                 size_t elementSize, absl::Span<const DimRange> slice,
-                 void *dst);
-
 /// An index space with one stride vector per addressed tensor, simplified:
 /// size-1 dimensions are dropped and neighbours that every tensor addresses
 /// contiguously are merged, so the innermost loop is as long as possible.

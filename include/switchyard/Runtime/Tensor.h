@@ -64,6 +64,13 @@ sliceShape(absl::Span<const int64_t> shape, absl::Span<const DimRange> slice);
 void copySlice(const void *src, absl::Span<const int64_t> shape,
                size_t elementSize, absl::Span<const DimRange> slice, void *dst);
 
+/// The inverse of copySlice: copies the dense block `src` into the
+/// hyper-rectangle `slice` (checked with sliceShape()) of the row-major
+/// array `dst` of `shape`.
+void insertSlice(const void *src, absl::Span<const int64_t> shape,
+                 size_t elementSize, absl::Span<const DimRange> slice,
+                 void *dst);
+
 /// A dense row-major tensor in host memory. Move-only; an owning tensor frees
 /// its 64-byte aligned buffer on destruction, a view never frees.
 class HostTensor {
