@@ -9,9 +9,8 @@
 using namespace mlir;
 using namespace switchyard;
 
-FailureOr<std::string>
-switchyard::compileToExecutable(ModuleOp module, const CompileOptions &options,
-                                ExecutableStats *stats) {
+FailureOr<func::FuncOp>
+switchyard::partitionModule(ModuleOp module, const CompileOptions &options) {
   func::FuncOp function;
   for (auto candidate : module.getOps<func::FuncOp>()) {
     if (candidate.isExternal())
@@ -50,5 +49,14 @@ switchyard::compileToExecutable(ModuleOp module, const CompileOptions &options,
     if (failed(pm.run(module)))
       return failure();
   }
-  return writeExecutable(module, function, stats);
+  return function;
+}
+
+FailureOr<std::string>
+switchyard::compileToExecutable(ModuleOp module, const CompileOptions &options,
+                                ExecutableStats *stats) {
+  FailureOr<func::FuncOp> function = partitionModule(module, options);
+  if (failed(function))
+    return failure();
+  return writeExecutable(module, *function, stats);
 }

@@ -16,7 +16,7 @@
 // NOTEXE: switchyard run:
 // DIVIDE: error: layout rule 'batch:b' splits dimension 'batch' of size 2 into 3 parts, which does not divide it
 // MISSING: switchyard compile: {{.*}}missing.mlir
-// NOSUB: give a subcommand (compile, run, generate)
+// NOSUB: give a subcommand (compile, run, generate, explore)
 
 module {
   func.func @f(%x: !mtf.tensor<[batch:2], f32>) -> !mtf.tensor<[batch:2], f32> {

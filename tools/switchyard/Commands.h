@@ -10,6 +10,7 @@ namespace switchyard::driver {
 extern llvm::cl::SubCommand compileCommand;
 extern llvm::cl::SubCommand runCommand;
 extern llvm::cl::SubCommand generateCommand;
+extern llvm::cl::SubCommand exploreCommand;
 
 /// `switchyard compile`: model to executable. Returns the exit code.
 int runCompile();
@@ -17,6 +18,8 @@ int runCompile();
 int runRun();
 /// `switchyard generate`: greedy decoding of a Hugging Face model.
 int runGenerate();
+/// `switchyard explore`: searches meshes and layout rules.
+int runExplore();
 
 /// "1.5 MiB" and the like.
 std::string formatBytes(int64_t bytes);

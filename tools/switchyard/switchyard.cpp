@@ -22,7 +22,8 @@ int main(int argc, char **argv) {
       "  switchyard run m.syx --weights w.safetensors --input x=x.npy "
       "--output out/\n"
       "  switchyard generate model_dir --input input_ids=ids.npy "
-      "--max-new-tokens 8\n\n"
+      "--max-new-tokens 8\n"
+      "  switchyard explore config.json --devices 8 --hardware h100x8-nvlink\n\n"
       "Run 'switchyard SUBCOMMAND --help' for the options of each.\n");
   if (switchyard::driver::compileCommand)
     return switchyard::driver::runCompile();
@@ -30,7 +31,9 @@ int main(int argc, char **argv) {
     return switchyard::driver::runRun();
   if (switchyard::driver::generateCommand)
     return switchyard::driver::runGenerate();
-  errs() << "switchyard: give a subcommand (compile, run, generate); see "
+  if (switchyard::driver::exploreCommand)
+    return switchyard::driver::runExplore();
+  errs() << "switchyard: give a subcommand (compile, run, generate, explore); see "
             "--help\n";
   return 1;
 }

@@ -27,6 +27,12 @@ struct CompileOptions {
 };
 
 /// Partitions `module` in place (when it has no `shard.grid` yet) and
+/// returns the function to compile. Errors are emitted as diagnostics on the
+/// module's context.
+mlir::FailureOr<mlir::func::FuncOp>
+partitionModule(mlir::ModuleOp module, const CompileOptions &options);
+
+/// Partitions `module` in place (when it has no `shard.grid` yet) and
 /// returns the executable of the chosen function. Errors are emitted as
 /// diagnostics on the module's context.
 mlir::FailureOr<std::string> compileToExecutable(mlir::ModuleOp module,

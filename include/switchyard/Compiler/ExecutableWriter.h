@@ -42,6 +42,11 @@ mlir::FailureOr<std::string> writeExecutable(mlir::ModuleOp module,
                                        mlir::func::FuncOp function,
                                        ExecutableStats *stats = nullptr);
 
+/// Lowers `function` and plans its buffers as writeExecutable does, without
+/// serializing: the statistics of the executable it would write.
+mlir::FailureOr<ExecutableStats> planExecutable(mlir::ModuleOp module,
+                                                mlir::func::FuncOp function);
+
 } // namespace switchyard
 
 #endif // SWITCHYARD_COMPILER_EXECUTABLEWRITER_H

@@ -103,16 +103,21 @@ std::vector<uint8_t> constantBytes(DenseElementsAttr value) {
   int64_t count = value.getNumElements();
   ArrayRef<char> raw = value.getRawData();
   bytes.resize(count * width);
+  if (!value.isSplat()) {
+    std::memcpy(bytes.data(), raw.data(), count * width);
+    return bytes;
+  }
   for (int64_t i = 0; i < count; ++i)
-    std::memcpy(bytes.data() + i * width,
-                raw.data() + (value.isSplat() ? 0 : i * width), width);
+    std::memcpy(bytes.data() + i * width, raw.data(), width);
   return bytes;
 }
 
 class Writer {
 public:
-  Writer(ModuleOp module, func::FuncOp function)
-      : module(module), function(function) {}
+  /// Without `serialize`, write() only plans the buffers and fills the
+  /// statistics, and returns an empty string.
+  Writer(ModuleOp module, func::FuncOp function, bool serialize)
+      : module(module), function(function), serialize(serialize) {}
 
   FailureOr<std::string> write(ExecutableStats *stats);
 
@@ -128,9 +133,11 @@ private:
   /// Assigns every value its arena offset; returns the arena's bytes.
   int64_t planBuffers();
   void countCollective(const OpRecord &record, ExecutableStats *stats);
+  void fillStats(int64_t arena, ExecutableStats *stats);
 
   ModuleOp module;
   func::FuncOp function;
+  bool serialize;
   mtf::MeshAttr mesh;
   DenseMap<Value, int32_t> valueIndex;
   DenseMap<Value, Value> viewOf;
@@ -240,7 +247,8 @@ FailureOr<OpRecord> Writer::lower(Operation *op) {
             if (!dense)
               return op->emitOpError() << "needs a dense value to be lowered";
             record.kind = exe::OpKind::Constant;
-            record.constant = constantBytes(dense);
+            if (serialize)
+              record.constant = constantBytes(dense);
             return success();
           })
           .Case([&](mtf::IotaOp iota) {
@@ -323,35 +331,39 @@ FailureOr<OpRecord> Writer::lower(Operation *op) {
 
 int64_t Writer::planBuffers() {
   // Largest first, each at the lowest offset free during its lifetime.
-  SmallVector<int32_t> order(values.size());
-  std::iota(order.begin(), order.end(), 0);
-  llvm::stable_sort(order, [&](int32_t a, int32_t b) {
-    return values[a].bytes() > values[b].bytes();
-  });
   auto align = [](int64_t bytes) {
     return (bytes + exe::kArenaAlignment - 1) / exe::kArenaAlignment *
            exe::kArenaAlignment;
   };
+  SmallVector<int64_t> sizes;
+  for (const ValueInfo &value : values)
+    sizes.push_back(align(value.bytes()));
+  SmallVector<int32_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::stable_sort(order,
+                    [&](int32_t a, int32_t b) { return sizes[a] > sizes[b]; });
+  // The values placed so far, by (offset, end).
+  SmallVector<std::pair<int64_t, int64_t>> placedExtents;
   SmallVector<int32_t> placed;
   int64_t arena = 0;
   for (int32_t index : order) {
     ValueInfo &value = values[index];
-    SmallVector<std::pair<int64_t, int64_t>> busy;
-    for (int32_t other : placed) {
-      const ValueInfo &o = values[other];
-      if (o.firstUse <= value.lastUse && value.firstUse <= o.lastUse)
-        busy.push_back({o.offset, o.offset + align(o.bytes())});
-    }
-    llvm::sort(busy);
     int64_t offset = 0;
-    for (auto [begin, end] : busy) {
-      if (offset + align(value.bytes()) <= begin)
+    for (auto [position, other] : llvm::enumerate(placed)) {
+      const ValueInfo &o = values[other];
+      if (o.firstUse > value.lastUse || value.firstUse > o.lastUse)
+        continue;
+      auto [begin, end] = placedExtents[position];
+      if (offset + sizes[index] <= begin)
         break;
       offset = std::max(offset, end);
     }
     value.offset = offset;
-    arena = std::max(arena, offset + align(value.bytes()));
-    placed.push_back(index);
+    arena = std::max(arena, offset + sizes[index]);
+    std::pair<int64_t, int64_t> extent = {offset, offset + sizes[index]};
+    size_t at = llvm::upper_bound(placedExtents, extent) - placedExtents.begin();
+    placedExtents.insert(placedExtents.begin() + at, extent);
+    placed.insert(placed.begin() + at, index);
   }
   return arena;
 }
@@ -392,6 +404,34 @@ void Writer::countCollective(const OpRecord &record, ExecutableStats *stats) {
   auto &entry = stats->collectives[name];
   entry.first += 1;
   entry.second += sent;
+}
+
+void Writer::fillStats(int64_t arena, ExecutableStats *stats) {
+  stats->numOps = ops.size();
+  stats->numValues = values.size();
+  stats->arenaBytes = arena;
+  for (const ValueInfo &value : values) {
+    stats->unplannedBytes += value.bytes();
+    if (value.resident)
+      stats->residentBytes += value.bytes();
+  }
+  for (const OpRecord &record : ops)
+    countCollective(record, stats);
+  SmallVector<int32_t> bySize(values.size());
+  std::iota(bySize.begin(), bySize.end(), 0);
+  llvm::stable_sort(bySize, [&](int32_t a, int32_t b) {
+    return values[a].bytes() > values[b].bytes();
+  });
+  for (int32_t index : ArrayRef(bySize).take_front(5)) {
+    std::string description;
+    llvm::raw_string_ostream os(description);
+    os << "value " << index << " [";
+    llvm::interleaveComma(
+        llvm::zip(values[index].dimNames, values[index].sizes), os,
+        [&](auto dim) { os << std::get<0>(dim) << ':' << std::get<1>(dim); });
+    os << "] " << values[index].elementType;
+    stats->largestValues.push_back({description, values[index].bytes()});
+  }
 }
 
 FailureOr<std::string> Writer::write(ExecutableStats *stats) {
@@ -460,6 +500,10 @@ FailureOr<std::string> Writer::write(ExecutableStats *stats) {
     values[indexOf(operand)].lastUse = end;
 
   int64_t arena = planBuffers();
+  if (stats)
+    fillStats(arena, stats);
+  if (!serialize)
+    return std::string();
 
   flatbuffers::FlatBufferBuilder builder;
   auto typeOf = [&](const ValueInfo &value,
@@ -555,33 +599,6 @@ FailureOr<std::string> Writer::write(ExecutableStats *stats) {
                                           &inputs, &outputs, arena);
   exe::FinishProgramBuffer(builder, program);
 
-  if (stats) {
-    stats->numOps = ops.size();
-    stats->numValues = values.size();
-    stats->arenaBytes = arena;
-    for (const ValueInfo &value : values) {
-      stats->unplannedBytes += value.bytes();
-      if (value.resident)
-        stats->residentBytes += value.bytes();
-    }
-    for (const OpRecord &record : ops)
-      countCollective(record, stats);
-    SmallVector<int32_t> bySize(values.size());
-    std::iota(bySize.begin(), bySize.end(), 0);
-    llvm::stable_sort(bySize, [&](int32_t a, int32_t b) {
-      return values[a].bytes() > values[b].bytes();
-    });
-    for (int32_t index : ArrayRef(bySize).take_front(5)) {
-      std::string description;
-      llvm::raw_string_ostream os(description);
-      os << "value " << index << " [";
-      llvm::interleaveComma(
-          llvm::zip(values[index].dimNames, values[index].sizes), os,
-          [&](auto dim) { os << std::get<0>(dim) << ':' << std::get<1>(dim); });
-      os << "] " << values[index].elementType;
-      stats->largestValues.push_back({description, values[index].bytes()});
-    }
-  }
   return std::string(reinterpret_cast<const char *>(builder.GetBufferPointer()),
                      builder.GetSize());
 }
@@ -591,5 +608,13 @@ FailureOr<std::string> Writer::write(ExecutableStats *stats) {
 FailureOr<std::string> switchyard::writeExecutable(ModuleOp module,
                                                    func::FuncOp function,
                                                    ExecutableStats *stats) {
-  return Writer(module, function).write(stats);
+  return Writer(module, function, /*serialize=*/true).write(stats);
+}
+
+FailureOr<ExecutableStats> switchyard::planExecutable(ModuleOp module,
+                                                     func::FuncOp function) {
+  ExecutableStats stats;
+  if (failed(Writer(module, function, /*serialize=*/false).write(&stats)))
+    return failure();
+  return stats;
 }

@@ -1,0 +1,323 @@
+//===- ExploreCommand.cpp - switchyard explore ----------------------------===//
+
+#include "Commands.h"
+
+#include "switchyard/Compiler/Explore.h"
+#include "switchyard/Compiler/HFImport.h"
+#include "switchyard/Compiler/Registration.h"
+#include "switchyard/Runtime/CpuRuntime.h"
+#include "switchyard/Runtime/Random.h"
+
+#include "absl/time/time.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cmath>
+
+using namespace llvm;
+using namespace switchyard;
+
+namespace switchyard::driver {
+
+cl::SubCommand exploreCommand(
+    "explore",
+    "Search mesh shapes and layout rules for a device count and rank them by "
+    "a predicted step time.\n\n"
+    "  switchyard explore bench/explore/switch-base-8.json --devices 8 \\\n"
+    "      --hardware h100x8-nvlink --tokens 32768 --html report.html\n");
+
+static cl::OptionCategory exploreCategory("explore options");
+static cl::opt<std::string>
+    modelPath(cl::Positional, cl::Required,
+              cl::desc("<model.mlir | config.json | model directory>"),
+              cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<int64_t> deviceCount("devices", cl::Required,
+                                    cl::desc("Devices of the mesh"),
+                                    cl::sub(exploreCommand),
+                                    cl::cat(exploreCategory));
+static cl::opt<std::string> hardwareName(
+    "hardware",
+    cl::desc("Hardware profile: a name in explore/profiles (cpu-2core, "
+             "h100x8-nvlink) or a .json file (default cpu-2core)"),
+    cl::init("cpu-2core"), cl::value_desc("profile"), cl::sub(exploreCommand),
+    cl::cat(exploreCategory));
+static cl::opt<int64_t> tokenCount(
+    "tokens",
+    cl::desc("Hugging Face models: encoder tokens per step; the batch is "
+             "tokens / length (default: one sequence per device)"),
+    cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<int64_t> encoderLength(
+    "length", cl::desc("Hugging Face models: encoder sequence length"),
+    cl::init(16), cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<int64_t> decoderLength(
+    "target-length", cl::desc("Hugging Face models: decoder sequence length"),
+    cl::init(16), cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::list<std::string> splitDims(
+    "dims",
+    cl::desc("Dimensions that may be split, in rule order (default "
+             "experts,batch,heads,d_ff,vocab,d_model)"),
+    cl::CommaSeparated, cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<bool> keepUnusedAxes(
+    "keep-unused-axes",
+    cl::desc("Also try rule sets that leave a mesh axis unused"),
+    cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<int> tableRows("top",
+                              cl::desc("Candidates to list (default 10)"),
+                              cl::init(10), cl::sub(exploreCommand),
+                              cl::cat(exploreCategory));
+static cl::opt<bool> printJson("json",
+                               cl::desc("Print every candidate as JSON"),
+                               cl::sub(exploreCommand),
+                               cl::cat(exploreCategory));
+static cl::opt<std::string>
+    htmlPath("html", cl::desc("Write a report of the top candidates"),
+             cl::value_desc("file"), cl::sub(exploreCommand),
+             cl::cat(exploreCategory));
+static cl::opt<int> htmlCards("html-top",
+                              cl::desc("Candidates the report shows (default 4)"),
+                              cl::init(4), cl::sub(exploreCommand),
+                              cl::cat(exploreCategory));
+static cl::opt<int> measureCount(
+    "measure",
+    cl::desc("Run the top K candidates on the CPU mesh and compare measured "
+             "with predicted time"),
+    cl::init(0), cl::value_desc("K"), cl::sub(exploreCommand),
+    cl::cat(exploreCategory));
+static cl::opt<int> measureRepeats(
+    "repeat", cl::desc("--measure: timed runs per candidate (median; default 3)"),
+    cl::init(3), cl::sub(exploreCommand), cl::cat(exploreCategory));
+
+static int fail(const Twine &message) {
+  errs() << "switchyard explore: " << message << "\n";
+  return 1;
+}
+
+/// A profile name resolves to explore/profiles/NAME.json in the source tree.
+static Expected<HardwareProfile> resolveProfile(StringRef name) {
+  if (name.ends_with(".json") || sys::fs::exists(name))
+    return loadHardwareProfile(name);
+  SmallString<256> path(SWITCHYARD_PROFILES_DIR);
+  sys::path::append(path, name + ".json");
+  if (!sys::fs::exists(path))
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown hardware profile '" + name +
+                                 "' (no file " + path + ")");
+  return loadHardwareProfile(path);
+}
+
+static std::string formatSeconds(double seconds) {
+  std::string text;
+  raw_string_ostream os(text);
+  if (seconds < 1e-3)
+    os << format("%.1f us", seconds * 1e6);
+  else if (seconds < 1)
+    os << format("%.2f ms", seconds * 1e3);
+  else
+    os << format("%.2f s", seconds);
+  return text;
+}
+
+static void printTable(ArrayRef<Candidate> candidates, size_t rows) {
+  static const char *kinds[] = {"all_reduce", "all_gather", "reduce_scatter",
+                                "all_to_all"};
+  outs() << format("%-4s %-14s %-44s %10s %10s %10s", "rank", "mesh", "rules",
+                   "time", "compute", "GFLOP");
+  for (const char *kind : kinds)
+    outs() << format(" %14s", kind);
+  outs() << format(" %10s %s\n", "memory", "");
+  for (size_t i = 0; i < std::min(rows, candidates.size()); ++i) {
+    const Candidate &c = candidates[i];
+    if (!c.compiled) {
+      outs() << format("%-4zu %-14s %-44s ", i + 1, c.mesh.c_str(),
+                       c.layout.c_str())
+             << "failed: " << c.error << "\n";
+      continue;
+    }
+    outs() << format("%-4zu %-14s %-44s %10s %10s %10.3f", i + 1,
+                     c.mesh.c_str(),
+                     c.layout.empty() ? "(replicated)" : c.layout.c_str(),
+                     formatSeconds(c.totalSeconds).c_str(),
+                     formatSeconds(c.computeSeconds).c_str(), c.flops / 1e9);
+    for (const char *kind : kinds)
+      outs() << format(" %14s",
+                       c.collectives.count(kind)
+                           ? formatBytes(c.collectives.lookup(kind).bytes).c_str()
+                           : "-");
+    outs() << format(" %10s %s\n", formatBytes(c.peakBytes).c_str(),
+                     c.fits ? "" : "DOES NOT FIT");
+  }
+}
+
+/// Median wall time of `repeats` runs of one candidate on the CPU mesh.
+static Expected<double> measure(mlir::ModuleOp model, const Candidate &c,
+                                int repeats) {
+  auto error = [](const Twine &message) {
+    return createStringError(inconvertibleErrorCode(), message);
+  };
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  FailureOr<std::string> bytes =
+      compileCandidate(model, c.mesh, c.layout, module);
+  if (failed(bytes))
+    return error("cannot compile");
+  using namespace runtime;
+  absl::StatusOr<Executable> executable = Executable::loadBytes(*bytes);
+  if (!executable.ok())
+    return error(executable.status().ToString());
+  absl::StatusOr<MapWeightSource> weights = randomWeights(*executable, 1);
+  if (!weights.ok())
+    return error(weights.status().ToString());
+  absl::StatusOr<std::map<std::string, HostTensor>> inputs =
+      randomInputs(*executable, 2);
+  if (!inputs.ok())
+    return error(inputs.status().ToString());
+  absl::StatusOr<std::unique_ptr<CpuSession>> session =
+      CpuSession::create(*executable, &*weights);
+  if (!session.ok())
+    return error(session.status().ToString());
+  std::vector<double> times;
+  for (int i = 0; i <= std::max(1, repeats); ++i) {
+    absl::StatusOr<RunResult> result = (*session)->run(*inputs);
+    if (!result.ok())
+      return error(result.status().ToString());
+    if (i > 0) // The first run warms the arenas up.
+      times.push_back(absl::ToDoubleSeconds(result->stats.wallTime));
+  }
+  llvm::sort(times);
+  return times[times.size() / 2];
+}
+
+int runExplore() {
+  if (deviceCount <= 0)
+    return fail("--devices must be a positive number, not " +
+                Twine(deviceCount.getValue()));
+  Expected<HardwareProfile> hardware = resolveProfile(hardwareName);
+  if (!hardware)
+    return fail(toString(hardware.takeError()));
+
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  // Candidates are compiled one after another; the passes' thread pool
+  // would only spin on this module's single function.
+  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
+  context.printOpOnDiagnostic(false);
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (isHuggingFaceModelPath(modelPath)) {
+    int64_t batch = deviceCount;
+    if (tokenCount.getNumOccurrences()) {
+      if (tokenCount <= 0 || tokenCount % encoderLength)
+        return fail("--tokens " + Twine(tokenCount.getValue()) +
+                    " must be a positive multiple of --length " +
+                    Twine(encoderLength.getValue()));
+      batch = tokenCount / encoderLength;
+    }
+    auto imported = importHuggingFaceModel(
+        &context, modelPath, {batch, encoderLength, decoderLength, false});
+    if (failed(imported))
+      return 1;
+    module = std::move(*imported);
+  } else {
+    std::string error;
+    auto file = mlir::openInputFile(modelPath, &error);
+    if (!file)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
+
+  ExploreOptions options;
+  options.devices = deviceCount;
+  options.keepUnusedAxes = keepUnusedAxes;
+  if (!splitDims.empty())
+    options.dims.assign(splitDims.begin(), splitDims.end());
+  ExploreResult result = explore(*module, *hardware, options);
+  size_t compiled = llvm::count_if(
+      result.candidates, [](const Candidate &c) { return c.compiled; });
+  size_t fitting = llvm::count_if(result.candidates,
+                                  [](const Candidate &c) { return c.fits; });
+
+  if (printJson) {
+    json::Array list;
+    for (const Candidate &c : result.candidates)
+      list.push_back(toJSON(c));
+    json::Object root{{"model", modelPath.getValue()},
+                      {"devices", deviceCount.getValue()},
+                      {"hardware", hardware->name},
+                      {"mesh_shapes", result.meshShapes},
+                      {"enumerated", result.enumerated},
+                      {"pruned", result.pruned},
+                      {"compiled", static_cast<int64_t>(compiled)},
+                      {"seconds", result.seconds},
+                      {"candidates", std::move(list)}};
+    outs() << formatv("{0:2}", json::Value(std::move(root))) << "\n";
+  } else {
+    outs() << "explored " << result.meshShapes << " mesh shape"
+           << (result.meshShapes == 1 ? "" : "s") << ", "
+           << result.enumerated << " rule sets: " << result.pruned
+           << " pruned, " << result.candidates.size() << " compiled ("
+           << compiled << " ok, " << fitting << " fit in memory) in "
+           << format("%.2f s, %.1f candidates/s", result.seconds,
+                     result.candidates.size() /
+                         std::max(result.seconds, 1e-9))
+           << "\nhardware: " << hardware->name << "\n";
+    printTable(result.candidates, tableRows);
+  }
+
+  if (!htmlPath.empty()) {
+    std::vector<Candidate> top;
+    for (const Candidate &c : result.candidates)
+      if (c.compiled && static_cast<int>(top.size()) < htmlCards)
+        top.push_back(c);
+    std::string error;
+    auto out = mlir::openOutputFile(htmlPath, &error);
+    if (!out)
+      return fail(error);
+    out->os() << renderHtmlReport(top, *hardware,
+                                  sys::path::filename(modelPath), deviceCount);
+    out->keep();
+  }
+
+  if (measureCount > 0) {
+    SmallVector<double> predicted, measured;
+    outs() << "measured on the CPU mesh (median of " << measureRepeats
+           << " runs):\n"
+           << format("%-4s %-14s %-44s %12s %12s\n", "rank", "mesh", "rules",
+                     "predicted", "measured");
+    for (size_t i = 0;
+         i < result.candidates.size() && predicted.size() <
+                                             static_cast<size_t>(measureCount);
+         ++i) {
+      const Candidate &c = result.candidates[i];
+      if (!c.compiled)
+        continue;
+      Expected<double> seconds = measure(*module, c, measureRepeats);
+      if (!seconds)
+        return fail("measuring " + c.mesh + " " + c.layout + ": " +
+                    toString(seconds.takeError()));
+      predicted.push_back(c.totalSeconds);
+      measured.push_back(*seconds);
+      outs() << format("%-4zu %-14s %-44s %12s %12s\n", i + 1, c.mesh.c_str(),
+                       c.layout.empty() ? "(replicated)" : c.layout.c_str(),
+                       formatSeconds(c.totalSeconds).c_str(),
+                       formatSeconds(*seconds).c_str());
+    }
+    double rho = rankCorrelation(predicted, measured);
+    outs() << "rank correlation (Spearman) of predicted and measured: "
+           << (std::isnan(rho) ? std::string("n/a")
+                               : formatv("{0:F2}", rho).str())
+           << "\n";
+  }
+  return 0;
+}
+
+} // namespace switchyard::driver
