@@ -39,9 +39,12 @@ struct Config {
   double epsilon = 1e-6;
   UnaryKind activation = UnaryKind::relu;
   bool gated = false;
-  /// Whether the embeddings and the LM head all use `shared.weight` (§4.1,
-  /// §4.9), and whether the decoder output is scaled by d_model^-0.5.
-  bool tied = true, scaleDecoderOutput = true;
+  /// The checkpoint tensors of the encoder and decoder embeddings and of the
+  /// LM head (§4.1, §4.9), and whether the decoder output is scaled by
+  /// d_model^-0.5.
+  std::string encoderEmbedding = "shared.weight",
+              decoderEmbedding = "shared.weight", head = "shared.weight";
+  bool scaleDecoderOutput = true;
   int64_t numExperts = 0, expertCapacity = 0;
   bool routerBias = false, routerBf16 = false;
   int64_t encoderSparseStep = 0, decoderSparseStep = 0;
@@ -63,7 +66,8 @@ std::optional<UnaryKind> activationOf(StringRef name) {
       .Default(std::nullopt);
 }
 
-FailureOr<Config> parseConfig(const Object &json, Location loc) {
+FailureOr<Config> parseConfig(const Object &json, Location loc,
+                              const HFImportOptions &options) {
   Config config;
   auto fail = [&](const Twine &message) {
     return emitError(loc) << "config.json: " << message;
@@ -136,8 +140,18 @@ FailureOr<Config> parseConfig(const Object &json, Location loc) {
   config.activation = *kind;
 
   // LM head and output scale (§4.9).
+  // Switch ties its embeddings to `shared` only when tie_word_embeddings is
+  // set; T5 always does. The head is `lm_head.weight` when the checkpoint
+  // has one (or, unknown the checkpoint, when Switch is untied).
   bool tie = json.getBoolean("tie_word_embeddings").value_or(true);
-  config.tied = config.isSwitch ? tie : true;
+  if (config.isSwitch && !tie) {
+    config.encoderEmbedding = "encoder.embed_tokens.weight";
+    config.decoderEmbedding = "decoder.embed_tokens.weight";
+  }
+  bool separateHead = options.hasWeight ? options.hasWeight("lm_head.weight")
+                                        : config.isSwitch && !tie;
+  if (separateHead)
+    config.head = "lm_head.weight";
   config.scaleDecoderOutput =
       config.isSwitch ? tie
                       : json.getBoolean("scale_decoder_outputs").value_or(tie);
@@ -480,9 +494,8 @@ Value ForwardBuilder::encoder(Value ids, Value mask,
                               SmallVectorImpl<Value> &routerLogits) {
   int64_t length = options.length;
   Dim batch{"batch", options.batch}, dModel{"d_model", config.dModel};
-  Value shared = param(config.tied ? "shared.weight"
-                                   : "encoder.embed_tokens.weight",
-                       {{"vocab", config.vocab}, dModel});
+  Value shared =
+      param(config.encoderEmbedding, {{"vocab", config.vocab}, dModel});
   Value x = GatherOp::create(builder, loc,
                              type({batch, {"length", length}, dModel}, f32),
                              shared, ids, builder.getStringAttr("vocab"));
@@ -520,9 +533,8 @@ Value ForwardBuilder::decoder(Value ids, Value encoderOut, Value mask,
                               SmallVectorImpl<Value> &routerLogits) {
   int64_t target = options.targetLength, length = options.length;
   Dim batch{"batch", options.batch}, dModel{"d_model", config.dModel};
-  Value shared = param(config.tied ? "shared.weight"
-                                   : "decoder.embed_tokens.weight",
-                       {{"vocab", config.vocab}, dModel});
+  Value shared =
+      param(config.decoderEmbedding, {{"vocab", config.vocab}, dModel});
   Value x = GatherOp::create(
       builder, loc, type({batch, {"target_length", target}, dModel}, f32),
       shared, ids, builder.getStringAttr("vocab"));
@@ -615,7 +627,7 @@ OwningOpRef<ModuleOp> ForwardBuilder::build() {
   if (config.scaleDecoderOutput)
     decoderOut = binary(BinaryKind::mul, decoderOut,
                         scalar(static_cast<float>(1.0 / std::sqrt(config.dModel))));
-  Value head = param(config.tied ? "shared.weight" : "lm_head.weight",
+  Value head = param(config.head,
                      {{"vocab", config.vocab}, {"d_model", config.dModel}});
   Value logits = einsum({decoderOut, head},
                         {batch, {"target_length", options.targetLength},
@@ -645,7 +657,7 @@ switchyard::importHuggingFaceConfig(MLIRContext *context, const Object &json,
                                     const HFImportOptions &options,
                                     Location location) {
   context->loadDialect<MtfDialect, moe::MoeDialect, func::FuncDialect>();
-  FailureOr<Config> config = parseConfig(json, location);
+  FailureOr<Config> config = parseConfig(json, location, options);
   if (failed(config))
     return failure();
   if (options.batch < 1 || options.length < 1 || options.targetLength < 1)

@@ -62,7 +62,8 @@ std::vector<Case> allCases() {
 
 /// Compiles the model for `batch` x `length` inputs and `targetLength`
 /// decoder positions.
-absl::StatusOr<Executable> compile(const Case &c, int64_t batch, int64_t length,
+absl::StatusOr<Executable> compile(const Case &c, const Checkpoint &checkpoint,
+                                   int64_t batch, int64_t length,
                                    int64_t targetLength, bool generation) {
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
@@ -72,8 +73,13 @@ absl::StatusOr<Executable> compile(const Case &c, int64_t batch, int64_t length,
   llvm::raw_string_ostream os(diagnostics);
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
-  auto module = importHuggingFaceModel(&context, kDataDir + "/" + c.model,
-                                       {batch, length, targetLength, generation});
+  HFImportOptions options{batch, length, targetLength, generation};
+  options.hasWeight = [&](llvm::StringRef name) {
+    return checkpoint.find(absl::string_view(name.data(), name.size())) !=
+           nullptr;
+  };
+  auto module =
+      importHuggingFaceModel(&context, kDataDir + "/" + c.model, options);
   if (mlir::failed(module))
     return absl::InvalidArgumentError("import: " + diagnostics);
   mlir::FailureOr<std::string> bytes =
@@ -121,7 +127,7 @@ TEST_P(HFParity, MatchesTransformers) {
   const int64_t batch = idsShape[0], length = idsShape[1];
   const int64_t target = inputs.at("decoder_input_ids").shape()[1];
 
-  absl::StatusOr<Executable> executable = compile(c, batch, length, target, false);
+  absl::StatusOr<Executable> executable = compile(c, *checkpoint, batch, length, target, false);
   ASSERT_TRUE(executable.ok()) << executable.status();
   CheckpointWeightSource weights(*checkpoint);
   absl::StatusOr<RunResult> result = runOnCpu(*executable, &weights, inputs);
@@ -158,7 +164,7 @@ TEST_P(HFParity, MatchesTransformers) {
   ASSERT_TRUE(greedy.ok()) << greedy.status();
   const int64_t newTokens = greedy->shape()[1] - 1;
   absl::StatusOr<Executable> generator =
-      compile(c, batch, length, newTokens + 1, true);
+      compile(c, *checkpoint, batch, length, newTokens + 1, true);
   ASSERT_TRUE(generator.ok()) << generator.status();
   absl::StatusOr<std::unique_ptr<CpuSession>> session =
       CpuSession::create(*generator, &weights);

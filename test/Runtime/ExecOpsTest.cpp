@@ -10,8 +10,8 @@
 #include "ExecTestUtil.h"
 
 #include "runtime/exec/ElementTypes.h"
-#include "runtime/kernels/cpu/RouterLosses.h"
-#include "runtime/kernels/cpu/Routing.h"
+#include "test/Runtime/Reference/RouterLosses.h"
+#include "test/Runtime/Reference/Routing.h"
 
 #include <cstring>
 #include <map>
@@ -629,22 +629,22 @@ TEST(RoutingTest, MatchesTheCpuKernels) {
   absl::StatusOr<RunResult> run = runProgram(routingProgram(false), inputs);
   ASSERT_TRUE(run.ok()) << run.status();
 
-  const cpu::RoutingShape shape{kG, kT, kE, kC};
+  const reference::RoutingShape shape{kG, kT, kE, kC};
   std::vector<int32_t> expert(kG * kT), position(kG * kT), filled(kG * kE);
   std::vector<float> gate(kG * kT), slots(kG * kE * kC * kD), y(kG * kT * kD);
   std::vector<uint8_t> dropped(kG * kT);
   ASSERT_TRUE(
-      cpu::top1Route(shape, logits,
+      reference::top1Route(shape, logits,
                      {absl::MakeSpan(expert), absl::MakeSpan(gate),
                       absl::MakeSpan(position), absl::MakeSpan(dropped)})
           .ok());
-  ASSERT_TRUE(cpu::dispatch(shape, kD, x, expert, position,
+  ASSERT_TRUE(reference::dispatch(shape, kD, x, expert, position,
                             absl::MakeSpan(slots), absl::MakeSpan(filled))
                   .ok());
   for (float &v : slots)
     v *= 2.0f;
   ASSERT_TRUE(
-      cpu::combine(shape, kD, slots, expert, position, gate, absl::MakeSpan(y))
+      reference::combine(shape, kD, slots, expert, position, gate, absl::MakeSpan(y))
           .ok());
 
   EXPECT_EQ(ints(*run->find("expert")), expert);
@@ -762,9 +762,9 @@ TEST(RouterLossTest, MatchesTheCpuKernelsOnPooledLogits) {
   absl::StatusOr<RunResult> run = runProgram(p, inputs);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_FLOAT_EQ(floats(*run->find("z"))[0],
-                  *cpu::routerZLoss(pooled, g, 2 * t, e));
+                  *reference::routerZLoss(pooled, g, 2 * t, e));
   EXPECT_FLOAT_EQ(floats(*run->find("aux"))[0],
-                  *cpu::loadBalancingLoss(pooled, g, 2 * t, e));
+                  *reference::loadBalancingLoss(pooled, g, 2 * t, e));
 }
 
 } // namespace

@@ -1,9 +1,9 @@
 //===- KernelsTest.cpp - Tests of the dense CPU kernels -------------------===//
 
-#include "runtime/kernels/cpu/Activation.h"
-#include "runtime/kernels/cpu/Embedding.h"
-#include "runtime/kernels/cpu/Gemm.h"
-#include "runtime/kernels/cpu/Normalization.h"
+#include "test/Runtime/Reference/Activation.h"
+#include "test/Runtime/Reference/Embedding.h"
+#include "test/Runtime/Reference/Gemm.h"
+#include "test/Runtime/Reference/Normalization.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 namespace {
 
 using ::testing::ElementsAre;
@@ -122,4 +122,4 @@ TEST(GemmTest, ExpertMatmulMultipliesFilledRowsOnly) {
 }
 
 } // namespace
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

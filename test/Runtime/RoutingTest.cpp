@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/cpu/Routing.h"
-#include "runtime/kernels/cpu/RouterLosses.h"
+#include "test/Runtime/Reference/Routing.h"
+#include "test/Runtime/Reference/RouterLosses.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -14,7 +14,7 @@
 #include <limits>
 #include <vector>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 namespace {
 
 using ::testing::ElementsAre;
@@ -226,4 +226,4 @@ TEST(LoadBalancingLossTest, PerGroupMeansOverPooledPositions) {
 }
 
 } // namespace
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

@@ -5,6 +5,7 @@
 #include "switchyard/Compiler/Compile.h"
 #include "switchyard/Compiler/HFImport.h"
 #include "switchyard/Compiler/Registration.h"
+#include "switchyard/Runtime/SafeTensors.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -15,6 +16,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include <optional>
 
 using namespace llvm;
 using namespace switchyard;
@@ -132,9 +135,21 @@ int runCompile() {
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (isHuggingFaceModelPath(modelPath)) {
-    auto imported = importHuggingFaceModel(
-        &context, modelPath,
-        {batchSize, encoderLength, decoderLength, generationRouting});
+    HFImportOptions importOptions{batchSize, encoderLength, decoderLength,
+                                  generationRouting};
+    // A model directory's checkpoint says whether the head is untied.
+    std::optional<runtime::Checkpoint> checkpoint;
+    if (sys::fs::is_directory(modelPath))
+      if (absl::StatusOr<runtime::Checkpoint> opened =
+              runtime::Checkpoint::open(modelPath);
+          opened.ok()) {
+        checkpoint.emplace(std::move(*opened));
+        importOptions.hasWeight = [&](StringRef name) {
+          return checkpoint->find(absl::string_view(name.data(), name.size())) !=
+                 nullptr;
+        };
+      }
+    auto imported = importHuggingFaceModel(&context, modelPath, importOptions);
     if (failed(imported))
       return 1;
     module = std::move(*imported);

@@ -129,6 +129,15 @@ int runGenerate() {
     inputs.emplace("attention_mask", std::move(*ones));
   }
 
+  std::string checkpointPath = weightsPath;
+  if (checkpointPath.empty())
+    checkpointPath = StringRef(modelDir).ends_with(".json")
+                         ? sys::path::parent_path(modelDir).str()
+                         : modelDir.getValue();
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::open(checkpointPath);
+  if (!checkpoint.ok())
+    return fail(checkpoint.status());
+
   // Compile for these shapes, each decoder position routed alone (§6.2).
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
@@ -136,8 +145,12 @@ int runGenerate() {
   context.printOpOnDiagnostic(false);
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  auto module = importHuggingFaceModel(
-      &context, modelDir, {batch, length, maxNewTokens + 1, true});
+  HFImportOptions importOptions{batch, length, maxNewTokens + 1, true};
+  importOptions.hasWeight = [&](StringRef name) {
+    return checkpoint->find(absl::string_view(name.data(), name.size())) !=
+           nullptr;
+  };
+  auto module = importHuggingFaceModel(&context, modelDir, importOptions);
   if (failed(module))
     return 1;
   FailureOr<std::string> bytes =
@@ -149,14 +162,6 @@ int runGenerate() {
   if (!executable.ok())
     return fail(executable.status());
 
-  std::string checkpointPath = weightsPath;
-  if (checkpointPath.empty())
-    checkpointPath = StringRef(modelDir).ends_with(".json")
-                         ? sys::path::parent_path(modelDir).str()
-                         : modelDir.getValue();
-  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::open(checkpointPath);
-  if (!checkpoint.ok())
-    return fail(checkpoint.status());
   CheckpointWeightSource weights(*checkpoint);
   absl::StatusOr<std::unique_ptr<CpuSession>> session =
       CpuSession::create(*executable, &weights);

@@ -14,6 +14,8 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/JSON.h"
 
+#include <functional>
+
 namespace switchyard {
 
 /// The static shapes of one compiled program.
@@ -27,6 +29,10 @@ struct HFImportOptions {
   /// cached generation does (HF-SWITCH-SEMANTICS §6.2); otherwise capacity
   /// counts over the whole decoder sequence, as its forward pass does.
   bool decoderPositionGroups = false;
+  /// Whether the checkpoint holds a tensor of this name; decides whether the
+  /// LM head is its own `lm_head.weight` (HF-SWITCH-SEMANTICS §4.9). Unset:
+  /// from the config alone.
+  std::function<bool(llvm::StringRef)> hasWeight;
 };
 
 /// Builds `@main(input_ids, attention_mask, decoder_input_ids, weights...)`

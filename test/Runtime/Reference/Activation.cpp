@@ -1,13 +1,13 @@
 //===- Activation.cpp - Element-wise activation functions -----------------===//
 
-#include "runtime/kernels/cpu/Activation.h"
+#include "test/Runtime/Reference/Activation.h"
 
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 absl::StatusOr<Activation> parseActivation(absl::string_view name) {
   if (name == "relu")
@@ -44,4 +44,4 @@ void applyActivation(Activation activation, absl::Span<float> values) {
   }
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

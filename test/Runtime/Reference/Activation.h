@@ -1,13 +1,13 @@
 //===- Activation.h - Element-wise activation functions ---------*- C++ -*-===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_ACTIVATION_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_ACTIVATION_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_ACTIVATION_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_ACTIVATION_H
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// The feed-forward activations of Switch/T5 (HF-SWITCH-SEMANTICS 2.1).
 enum class Activation {
@@ -27,6 +27,6 @@ parseActivation(absl::string_view name);
 /// Applies `activation` to `values` in place.
 void applyActivation(Activation activation, absl::Span<float> values);
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_ACTIVATION_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_ACTIVATION_H

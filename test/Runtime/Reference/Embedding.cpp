@@ -1,12 +1,12 @@
 //===- Embedding.cpp - Embedding table lookup -----------------------------===//
 
-#include "runtime/kernels/cpu/Embedding.h"
+#include "test/Runtime/Reference/Embedding.h"
 
-#include "runtime/kernels/cpu/KernelUtil.h"
+#include "test/Runtime/Reference/KernelUtil.h"
 
 #include <algorithm>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 namespace {
 
@@ -45,4 +45,4 @@ absl::Status embed(absl::Span<const float> table, int64_t vocab,
   return embedImpl(table, vocab, ids, out);
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

@@ -1,14 +1,14 @@
 //===- Embedding.h - Embedding table lookup ---------------------*- C++ -*-===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_EMBEDDING_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_EMBEDDING_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_EMBEDDING_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_EMBEDDING_H
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 
 #include <cstdint>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// out[i, :] = table[ids[i], :] for a table of `vocab` rows (no scaling,
 /// HF-SWITCH-SEMANTICS 4.1). An id outside [0, vocab) is an error.
@@ -19,6 +19,6 @@ namespace switchyard::runtime::cpu {
                                  absl::Span<const int64_t> ids,
                                  absl::Span<float> out);
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_EMBEDDING_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_EMBEDDING_H

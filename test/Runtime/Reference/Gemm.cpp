@@ -1,15 +1,15 @@
 //===- Gemm.cpp - Matrix products on a CPU BLAS ---------------------------===//
 
-#include "runtime/kernels/cpu/Gemm.h"
+#include "test/Runtime/Reference/Gemm.h"
 
-#include "runtime/kernels/cpu/KernelUtil.h"
+#include "test/Runtime/Reference/KernelUtil.h"
 #include "switchyard/Runtime/Status.h"
 
 #include <algorithm>
 #include <cblas.h>
 #include <climits>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 namespace {
 
@@ -82,4 +82,4 @@ absl::Status expertMatmul(const ExpertGemmShape &shape,
   return absl::OkStatus();
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

@@ -5,17 +5,17 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_GEMM_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_GEMM_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_GEMM_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_GEMM_H
 
-#include "runtime/kernels/cpu/Activation.h"
+#include "test/Runtime/Reference/Activation.h"
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 
 #include <cstdint>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// The sizes of c[m, n] = a[m, k] . b, with b stored [k, n], or [n, k] and
 /// transposed when `transposeB` (a torch Linear weight: y = x W^T).
@@ -53,6 +53,6 @@ expertMatmul(const ExpertGemmShape &shape, absl::Span<const float> x,
              absl::Span<const float> w, absl::Span<const int32_t> filled,
              absl::Span<float> y, Activation activation = Activation::Identity);
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_GEMM_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_GEMM_H

@@ -1,7 +1,7 @@
 //===- KernelUtil.h - Argument checks shared by the CPU kernels -*- C++ -*-===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_KERNELUTIL_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_KERNELUTIL_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_KERNELUTIL_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_KERNELUTIL_H
 
 #include "switchyard/Runtime/Tensor.h"
 
@@ -10,7 +10,7 @@
 
 #include <initializer_list>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// Checks that the buffer `operand` of `kernel` has the size of `shape`.
 inline absl::Status checkOperand(absl::string_view kernel,
@@ -27,6 +27,6 @@ inline absl::Status checkOperand(absl::string_view kernel,
   return absl::OkStatus();
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_KERNELUTIL_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_KERNELUTIL_H

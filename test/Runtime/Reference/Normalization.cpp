@@ -1,13 +1,13 @@
 //===- Normalization.cpp - Softmax and T5 RMS norm ------------------------===//
 
-#include "runtime/kernels/cpu/Normalization.h"
+#include "test/Runtime/Reference/Normalization.h"
 
-#include "runtime/kernels/cpu/KernelUtil.h"
+#include "test/Runtime/Reference/KernelUtil.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 absl::Status softmax(absl::Span<const float> in, int64_t columns,
                      absl::Span<float> out) {
@@ -60,4 +60,4 @@ absl::Status rmsNorm(absl::Span<const float> x, absl::Span<const float> weight,
   return absl::OkStatus();
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

@@ -1,14 +1,14 @@
 //===- Normalization.h - Softmax and T5 RMS norm ----------------*- C++ -*-===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_NORMALIZATION_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_NORMALIZATION_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_NORMALIZATION_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_NORMALIZATION_H
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 
 #include <cstdint>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// Softmax along the last axis of rows of `columns` elements:
 /// exp(x - max) * (1 / sum). `out` may be `in`.
@@ -23,6 +23,6 @@ namespace switchyard::runtime::cpu {
                                    absl::Span<const float> weight, float eps,
                                    absl::Span<float> out);
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_NORMALIZATION_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_NORMALIZATION_H

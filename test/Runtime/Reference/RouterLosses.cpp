@@ -5,17 +5,17 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/cpu/RouterLosses.h"
+#include "test/Runtime/Reference/RouterLosses.h"
 
-#include "runtime/kernels/cpu/KernelUtil.h"
-#include "runtime/kernels/cpu/Normalization.h"
+#include "test/Runtime/Reference/KernelUtil.h"
+#include "test/Runtime/Reference/Normalization.h"
 #include "switchyard/Runtime/Status.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 namespace {
 
@@ -75,4 +75,4 @@ absl::StatusOr<float> loadBalancingLoss(absl::Span<const float> logits,
   return static_cast<float>(mean * static_cast<double>(experts * experts));
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

@@ -6,15 +6,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_ROUTERLOSSES_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_ROUTERLOSSES_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_ROUTERLOSSES_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_ROUTERLOSSES_H
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
 #include <cstdint>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// z = mean over (group, token) of logsumexp_e(logits)^2.
 [[nodiscard]] absl::StatusOr<float> routerZLoss(absl::Span<const float> logits,
@@ -29,6 +29,6 @@ namespace switchyard::runtime::cpu {
 loadBalancingLoss(absl::Span<const float> logits, int64_t groups,
                   int64_t tokens, int64_t experts);
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_ROUTERLOSSES_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_ROUTERLOSSES_H

@@ -1,16 +1,16 @@
 //===- Routing.cpp - Switch top-1 routing, dispatch and combine -----------===//
 
-#include "runtime/kernels/cpu/Routing.h"
+#include "test/Runtime/Reference/Routing.h"
 
-#include "runtime/kernels/cpu/KernelUtil.h"
-#include "runtime/kernels/cpu/Normalization.h"
+#include "test/Runtime/Reference/KernelUtil.h"
+#include "test/Runtime/Reference/Normalization.h"
 #include "switchyard/Runtime/Status.h"
 
 #include <algorithm>
 #include <climits>
 #include <vector>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 namespace {
 
@@ -166,4 +166,4 @@ absl::Status combine(const RoutingShape &shape, int64_t dModel,
   return absl::OkStatus();
 }
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference

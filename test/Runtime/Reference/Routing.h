@@ -7,15 +7,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SWITCHYARD_RUNTIME_KERNELS_CPU_ROUTING_H
-#define SWITCHYARD_RUNTIME_KERNELS_CPU_ROUTING_H
+#ifndef SWITCHYARD_TEST_RUNTIME_REFERENCE_ROUTING_H
+#define SWITCHYARD_TEST_RUNTIME_REFERENCE_ROUTING_H
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 
 #include <cstdint>
 
-namespace switchyard::runtime::cpu {
+namespace switchyard::runtime::reference {
 
 /// The sizes of a routing problem. Tokens compete for capacity only within
 /// their group (HF: a batch row).
@@ -68,6 +68,6 @@ struct Top1Routes {
                                    absl::Span<const float> gate,
                                    absl::Span<float> out);
 
-} // namespace switchyard::runtime::cpu
+} // namespace switchyard::runtime::reference
 
-#endif // SWITCHYARD_RUNTIME_KERNELS_CPU_ROUTING_H
+#endif // SWITCHYARD_TEST_RUNTIME_REFERENCE_ROUTING_H
