@@ -3,6 +3,9 @@
 #ifndef SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
 #define SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
 
+#include "switchyard/Runtime/Tensor.h"
+
+#include "absl/status/statusor.h"
 #include "llvm/Support/CommandLine.h"
 
 namespace switchyard::driver {
@@ -20,6 +23,11 @@ int runRun();
 int runGenerate();
 /// `switchyard explore`: searches meshes and layout rules.
 int runExplore();
+
+/// An integer input as i32, the type of ids in programs; int64 (NumPy's
+/// default) is narrowed, values outside the i32 range are an error.
+absl::StatusOr<runtime::HostTensor> narrowToInt32(runtime::HostTensor tensor,
+                                                  llvm::StringRef name);
 
 /// "1.5 MiB" and the like.
 std::string formatBytes(int64_t bytes);

@@ -66,26 +66,6 @@ static int fail(const absl::Status &status) {
   return 1;
 }
 
-/// An integer tensor as i32 (ids may come as int64 from NumPy).
-static absl::StatusOr<HostTensor> toInt32(HostTensor tensor, StringRef name) {
-  if (tensor.dtype() == DType::I32)
-    return tensor;
-  if (tensor.dtype() != DType::I64)
-    return absl::InvalidArgumentError(
-        (name + " must hold integers, got " +
-         std::string(dtypeName(tensor.dtype())))
-            .str());
-  absl::StatusOr<HostTensor> narrow =
-      HostTensor::allocate(DType::I32, tensor.shape());
-  if (!narrow.ok())
-    return narrow.status();
-  auto wide = tensor.span<int64_t>();
-  auto out = narrow->span<int32_t>();
-  for (size_t i = 0; i < wide.size(); ++i)
-    out[i] = static_cast<int32_t>(wide[i]);
-  return narrow;
-}
-
 int runGenerate() {
   std::map<std::string, HostTensor> inputs;
   std::vector<std::pair<std::string, absl::StatusOr<HostTensor>>> given;
@@ -109,7 +89,7 @@ int runGenerate() {
           name + "'"));
     absl::StatusOr<HostTensor> tensor = std::move(read);
     if (tensor.ok())
-      tensor = toInt32(std::move(*tensor), name);
+      tensor = narrowToInt32(std::move(*tensor), name);
     if (!tensor.ok())
       return fail(tensor.status());
     inputs.insert_or_assign(name, std::move(*tensor));

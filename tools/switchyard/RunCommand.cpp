@@ -79,6 +79,30 @@ static cl::opt<double> timeoutSeconds(
     cl::desc("Seconds a device waits in a collective before the run fails"),
     cl::init(60), cl::sub(runCommand), cl::cat(runCategory));
 
+absl::StatusOr<HostTensor> narrowToInt32(HostTensor tensor, StringRef name) {
+  if (tensor.dtype() == DType::I32)
+    return tensor;
+  if (tensor.dtype() != DType::I64)
+    return absl::InvalidArgumentError(
+        (name + " must hold integers, got " +
+         std::string(dtypeName(tensor.dtype())))
+            .str());
+  absl::StatusOr<HostTensor> narrow =
+      HostTensor::allocate(DType::I32, tensor.shape());
+  if (!narrow.ok())
+    return narrow.status();
+  auto wide = tensor.span<int64_t>();
+  auto out = narrow->span<int32_t>();
+  for (size_t i = 0; i < wide.size(); ++i) {
+    if (wide[i] < INT32_MIN || wide[i] > INT32_MAX)
+      return absl::InvalidArgumentError(
+          (name + " holds " + Twine(wide[i]) + ", outside the i32 range")
+              .str());
+    out[i] = static_cast<int32_t>(wide[i]);
+  }
+  return narrow;
+}
+
 /// Prints `status` as the driver's error and returns the exit code.
 static int fail(const absl::Status &status) {
   errs() << "switchyard run: " << status.ToString() << "\n";
@@ -102,6 +126,10 @@ static absl::StatusOr<std::map<std::string, HostTensor>> readInputs() {
       return absl::InvalidArgumentError(absl::StrCat(
           "--input '", spec, "' must be NAME=FILE.npy or FILE.safetensors"));
     SY_ASSIGN_OR_RETURN(HostTensor tensor, readNpy(path.str()));
+    // NumPy's default integers are int64; programs take i32 ids.
+    if (tensor.dtype() == DType::I64) {
+      SY_ASSIGN_OR_RETURN(tensor, narrowToInt32(std::move(tensor), name));
+    }
     inputs.insert_or_assign(name.str(), std::move(tensor));
   }
   return inputs;
