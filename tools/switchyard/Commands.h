@@ -3,10 +3,13 @@
 #ifndef SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
 #define SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
 
+#include "switchyard/Runtime/SafeTensors.h"
 #include "switchyard/Runtime/Tensor.h"
 
 #include "absl/status/statusor.h"
 #include "llvm/Support/CommandLine.h"
+
+#include <functional>
 
 namespace switchyard::driver {
 
@@ -28,6 +31,11 @@ int runExplore();
 /// default) is narrowed, values outside the i32 range are an error.
 absl::StatusOr<runtime::HostTensor> narrowToInt32(runtime::HostTensor tensor,
                                                   llvm::StringRef name);
+
+/// Whether `checkpoint` holds a tensor of a given name, for
+/// HFImportOptions::hasWeight.
+std::function<bool(llvm::StringRef)>
+checkpointHas(const runtime::Checkpoint &checkpoint);
 
 /// "1.5 MiB" and the like.
 std::string formatBytes(int64_t bytes);

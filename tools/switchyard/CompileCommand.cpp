@@ -86,6 +86,14 @@ static cl::opt<std::string>
              cl::value_desc("file"), cl::sub(compileCommand),
              cl::cat(compileCategory));
 
+std::function<bool(StringRef)>
+checkpointHas(const runtime::Checkpoint &checkpoint) {
+  return [&checkpoint](StringRef name) {
+    return checkpoint.find(absl::string_view(name.data(), name.size())) !=
+           nullptr;
+  };
+}
+
 std::string formatBytes(int64_t bytes) {
   std::string text;
   raw_string_ostream os(text);
@@ -144,10 +152,7 @@ int runCompile() {
               runtime::Checkpoint::open(modelPath);
           opened.ok()) {
         checkpoint.emplace(std::move(*opened));
-        importOptions.hasWeight = [&](StringRef name) {
-          return checkpoint->find(absl::string_view(name.data(), name.size())) !=
-                 nullptr;
-        };
+        importOptions.hasWeight = checkpointHas(*checkpoint);
       }
     auto imported = importHuggingFaceModel(&context, modelPath, importOptions);
     if (failed(imported))

@@ -126,10 +126,7 @@ int runGenerate() {
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   HFImportOptions importOptions{batch, length, maxNewTokens + 1, true};
-  importOptions.hasWeight = [&](StringRef name) {
-    return checkpoint->find(absl::string_view(name.data(), name.size())) !=
-           nullptr;
-  };
+  importOptions.hasWeight = checkpointHas(*checkpoint);
   auto module = importHuggingFaceModel(&context, modelDir, importOptions);
   if (failed(module))
     return 1;
