@@ -302,14 +302,36 @@ FailureOr<OpPlan> Partitioner::planOp(Operation *op) {
       .Case([&](ReshapeOp reshape) {
         NamedTensorType input = operandType(0), result = resultType();
         OpPlan plan;
-        // A rename keeps each dimension's block where it is.
-        if (input.getShape() == result.getShape()) {
-          plan.operands.push_back(withLayout(input, layoutOf(result)));
-          plan.results.push_back(result);
-        } else {
+        // A reshape that only renames dimensions, or adds and removes ones
+        // of size 1, keeps each block where it is: the other dimensions
+        // pair up in order and keep their axes.
+        auto nonUnit = [](NamedTensorType type) {
+          SmallVector<unsigned> dims;
+          for (auto [index, dim] : llvm::enumerate(type.getDims()))
+            if (dim.getSize() != 1)
+              dims.push_back(index);
+          return dims;
+        };
+        SmallVector<unsigned> from = nonUnit(input), to = nonUnit(result);
+        bool aligned =
+            from.size() == to.size() &&
+            llvm::all_of(llvm::zip(from, to), [&](auto pair) {
+              return input.getDims()[std::get<0>(pair)].getSize() ==
+                     result.getDims()[std::get<1>(pair)].getSize();
+            });
+        if (!aligned) {
           plan.operands.push_back(input.withoutLayout());
           plan.results.push_back(result.withoutLayout());
+          return plan;
         }
+        TensorLayout assigned = layoutOf(result);
+        TensorLayout inputLayout(input.getRank()), resultLayout(result.getRank());
+        for (auto [in, out] : llvm::zip(from, to)) {
+          inputLayout[in] = assigned[out];
+          resultLayout[out] = assigned[out];
+        }
+        plan.operands.push_back(withLayout(input, inputLayout));
+        plan.results.push_back(withLayout(result, resultLayout));
         return plan;
       })
       .Case([&](moe::RouteOp route) {

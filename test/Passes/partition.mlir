@@ -199,3 +199,20 @@ module attributes {mtf.mesh = #mtf.mesh<"b:2,u:1">} {
     return %0, %1 : !mtf.tensor<[batch:8{b}, length:8], f32>, !mtf.tensor<[batch:8{b}, memory_length:8{u}], f32>
   }
 }
+
+// -----
+
+// Adding or removing a dimension of size 1 (as generation's per-position
+// routing does) keeps the other dimensions' blocks in place.
+// CHECK-LABEL: func.func @unit_dimension_reshape
+// CHECK-NOT: shard.all
+// CHECK: mtf.reshape %{{.*}} : !mtf.tensor<[batch:2, length:8, d:4], f32> -> !mtf.tensor<[batch:2, length:8, one:1, d:4], f32>
+// CHECK-NOT: shard.all
+// CHECK: return
+module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
+  func.func @unit_dimension_reshape(%x: !mtf.tensor<[batch:8{b}, length:8, d:4], f32>)
+      -> !mtf.tensor<[batch:8{b}, length:8, one:1, d:4], f32> {
+    %0 = mtf.reshape %x : !mtf.tensor<[batch:8{b}, length:8, d:4], f32> -> !mtf.tensor<[batch:8{b}, length:8, one:1, d:4], f32>
+    return %0 : !mtf.tensor<[batch:8{b}, length:8, one:1, d:4], f32>
+  }
+}
