@@ -43,6 +43,7 @@ switchyard::partitionModule(ModuleOp module, const CompileOptions &options) {
       module->setAttr(mtf::MtfDialect::kMeshAttrName,
                       mtf::MeshAttr::get(module.getContext(), {}, {}));
     PassManager pm(module.getContext());
+    pm.enableVerifier(options.verify);
     pm.addPass(createAssignLayouts({mesh, options.layout, options.explain}));
     pm.addPass(createPartition());
     pm.addPass(createCleanupCollectives());

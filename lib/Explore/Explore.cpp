@@ -73,6 +73,7 @@ switchyard::parseHardwareProfile(const llvm::json::Value &json) {
     return std::move(error);
   profile.memoryBytes = static_cast<int64_t>(memoryBytes);
   profile.sharedHost = object->getBoolean("shared_host").value_or(false);
+  profile.opOverhead = object->getNumber("op_overhead").value_or(0);
   const llvm::json::Array *links = object->getArray("links");
   if (!links || links->empty())
     return profileError("hardware profile: 'links' must list at least one "
@@ -329,7 +330,8 @@ void switchyard::estimateCost(ModuleOp partitioned,
       traffic += extentOf(value.getType()).bytes;
     candidate.flops += flops;
     candidate.memoryTraffic += traffic;
-    candidate.computeSeconds += std::max(flops / peak, traffic / bandwidth);
+    candidate.computeSeconds += hardware.opOverhead +
+                                std::max(flops / peak, traffic / bandwidth);
   });
   candidate.totalSeconds = candidate.computeSeconds;
   for (const auto &entry : candidate.collectives)
@@ -352,6 +354,7 @@ static FailureOr<func::FuncOp> partitionCandidate(ModuleOp model,
   CompileOptions options;
   options.mesh = mesh.str();
   options.layout = layout.str();
+  options.verify = false;
   return partitionModule(*module, options);
 }
 

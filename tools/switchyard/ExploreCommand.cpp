@@ -131,7 +131,7 @@ static void printTable(ArrayRef<Candidate> candidates, size_t rows) {
                    "time", "compute", "GFLOP");
   for (const char *kind : kinds)
     outs() << format(" %14s", kind);
-  outs() << format(" %10s %s\n", "memory", "");
+  outs() << format(" %10s\n", "memory");
   for (size_t i = 0; i < std::min(rows, candidates.size()); ++i) {
     const Candidate &c = candidates[i];
     if (!c.compiled) {
@@ -150,8 +150,8 @@ static void printTable(ArrayRef<Candidate> candidates, size_t rows) {
                        c.collectives.count(kind)
                            ? formatBytes(c.collectives.lookup(kind).bytes).c_str()
                            : "-");
-    outs() << format(" %10s %s\n", formatBytes(c.peakBytes).c_str(),
-                     c.fits ? "" : "DOES NOT FIT");
+    outs() << format(" %10s", formatBytes(c.peakBytes).c_str())
+           << (c.fits ? "" : " DOES NOT FIT") << "\n";
   }
 }
 

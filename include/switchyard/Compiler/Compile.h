@@ -24,6 +24,9 @@ struct CompileOptions {
   std::string function;
   /// Emit a remark for every dimension a conflicting rule leaves whole.
   bool explain = false;
+  /// Verify the IR after every pass. The explorer, which runs the tested
+  /// passes on thousands of candidates, turns it off.
+  bool verify = true;
 };
 
 /// Partitions `module` in place (when it has no `shard.grid` yet) and

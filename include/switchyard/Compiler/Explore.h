@@ -47,6 +47,8 @@ struct HardwareProfile {
   double peakFlops = 0;
   /// Bytes per second of one device's memory.
   double memoryBandwidth = 0;
+  /// Seconds of fixed cost per op launched (dispatch, kernel launch).
+  double opOverhead = 0;
   /// Bytes of memory one device has.
   int64_t memoryBytes = 0;
   /// Whether all devices share one host (the CPU mesh): the peak, the
@@ -91,7 +93,8 @@ struct Candidate {
   int64_t peakBytes = 0, residentBytes = 0;
   /// By kind ("all_to_all", ...).
   llvm::StringMap<CollectiveCost> collectives;
-  /// Roofline time of the ops: max(flops / peak, bytes / bandwidth) each.
+  /// Time of the ops: each its launch overhead plus the roofline
+  /// max(flops / peak, bytes / bandwidth).
   double computeSeconds = 0;
   /// Compute plus every collective.
   double totalSeconds = 0;

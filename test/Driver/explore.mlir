@@ -1,0 +1,56 @@
+// switchyard explore on a tiny Switch model: the table, JSON, the HTML
+// report, memory marking, measurement, and bad arguments.
+// RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --top 3 | FileCheck %s --check-prefix=TABLE
+// RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --dims experts,batch --json > %t.json
+// RUN: FileCheck %s --check-prefix=JSON < %t.json
+// RUN: FileCheck %s --check-prefix=MIRROR < %t.json
+// RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 2 --dims batch,d_ff --html %t.html --top 0
+// RUN: FileCheck %s --check-prefix=HTML < %t.html
+// RUN: echo '{"name": "tiny", "peak_flops": 1e9, "memory_bandwidth": 1e9, "memory_bytes": 1000, "links": [{"name": "wire", "span": 64, "bandwidth": 1e9, "latency": 1e-6}]}' > %t.tiny.json
+// RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 2 --dims batch --hardware %t.tiny.json | FileCheck %s --check-prefix=NOFIT
+// RUN: switchyard explore %switchyard_src_root/examples/switch_moe_layer.mlir --devices 2 --measure 2 --repeat 1 --top 0 | FileCheck %s --check-prefix=MEASURE
+// RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 0 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --hardware nosuch 2>&1 | FileCheck %s --check-prefix=PROFILE
+// RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --tokens 10 2>&1 | FileCheck %s --check-prefix=TOKENS
+
+// TABLE: explored 2 mesh shapes, {{[0-9]+}} rule sets: {{[0-9]+}} pruned, {{[0-9]+}} compiled ({{[0-9]+}} ok, {{[0-9]+}} fit in memory) in {{.*}} candidates/s
+// TABLE-NEXT: hardware: cpu-2core
+// TABLE-NEXT: rank mesh rules time compute GFLOP all_reduce all_gather reduce_scatter all_to_all memory
+// TABLE-NEXT: {{^}}1 {{.*}}x:
+// TABLE-NEXT: {{^}}2 {{.*}}x:
+// TABLE-NEXT: {{^}}3 {{.*}}x:
+
+// The 2x2 mesh with experts on x and batch on y is one candidate; its
+// mirror image (experts on y, batch on x) is pruned as equivalent.
+// JSON: "candidates": [
+// JSON: "all_to_all": {
+// JSON-NEXT: "bytes": {{[1-9][0-9]*}}
+// JSON: "fits": true
+// JSON: "layout": "
+// JSON: "peak_bytes": {{[1-9][0-9]*}}
+// JSON: "predicted_seconds":
+// JSON: "devices": 4
+// JSON: "hardware": "cpu-2core"
+// MIRROR-NOT: "layout": "experts:y;batch:x"
+// MIRROR: "layout": "experts:x;batch:y"
+// MIRROR-NOT: "layout": "experts:y;batch:x"
+
+// HTML: <!DOCTYPE html>
+// HTML: Layouts for <code>switch-e4-dense-step2</code> on 2 devices
+// HTML: class="card"
+// HTML: mesh <code>x:2</code>
+// HTML: <svg class="mesh"
+// HTML: <td>x</td><td>2</td><td>shared memory</td>
+// HTML: </html>
+
+// NOFIT: 1 {{.*}} batch:x {{.*}} DOES NOT FIT
+
+// MEASURE: measured on the CPU mesh (median of 1 runs):
+// MEASURE-NEXT: rank mesh rules predicted measured
+// MEASURE-NEXT: {{^}}1 {{.*}}x:2
+// MEASURE-NEXT: {{^}}2 {{.*}}x:2
+// MEASURE-NEXT: rank correlation (Spearman) of predicted and measured:
+
+// ZERO: switchyard explore: --devices must be a positive number, not 0
+// PROFILE: switchyard explore: unknown hardware profile 'nosuch'
+// TOKENS: switchyard explore: --tokens 10 must be a positive multiple of --length 16
