@@ -83,14 +83,15 @@ parseMesh(llvm::StringRef mesh) {
   return axes;
 }
 
-/// The devices as a grid: even axes down, odd axes across, with the block
-/// of each outer axis framed.
+/// The devices as a grid: the last axis across, the one before it down, and
+/// so on alternating, coloured by the first axis.
 void renderMesh(llvm::raw_ostream &os, const Candidate &candidate,
                 const HardwareProfile &hardware) {
   auto axes = parseMesh(candidate.mesh);
   int64_t rows = 1, cols = 1;
+  auto across = [&](size_t i) { return (axes.size() - 1 - i) % 2 == 0; };
   for (size_t i = 0; i < axes.size(); ++i)
-    (i % 2 ? cols : rows) *= axes[i].second;
+    (across(i) ? cols : rows) *= axes[i].second;
   int64_t devices = rows * cols;
   int cell = devices <= 16 ? 28 : devices <= 64 ? 16 : 8;
   int width = cols * cell + 2, height = rows * cell + 2;
@@ -110,7 +111,7 @@ void renderMesh(llvm::raw_ostream &os, const Candidate &candidate,
     }
     int64_t row = 0, col = 0;
     for (size_t i = 0; i < axes.size(); ++i) {
-      int64_t &target = i % 2 ? col : row;
+      int64_t &target = across(i) ? col : row;
       target = target * axes[i].second + coord[i];
     }
     int hue = axes.empty() ? 210 : static_cast<int>(device / stride0 * 300 /
@@ -158,7 +159,11 @@ std::string switchyard::renderHtmlReport(llvm::ArrayRef<Candidate> candidates,
     maxSeconds = std::max(maxSeconds, c.totalSeconds);
     maxBytes = std::max<double>(maxBytes, c.peakBytes);
   }
-  maxBytes = std::max<double>(maxBytes, memory);
+  // The capacity joins the scale only when it is near the peaks; far above
+  // them it would shrink every bar to nothing.
+  bool capacityOnScale = memory <= 4 * maxBytes;
+  if (capacityOnScale)
+    maxBytes = std::max<double>(maxBytes, memory);
   os << R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>switchyard explore: )"
@@ -228,15 +233,22 @@ svg.mesh{display:block;margin-top:4px}
                         100 * c.residentBytes / maxBytes,
                         100 * (c.peakBytes - c.residentBytes) / maxBytes,
                         bytes(c.peakBytes - c.residentBytes))
-       << llvm::formatv("<div class=\"cap\" style=\"left:{0:F2}%\" "
-                        "title=\"device memory {1}\"></div>",
-                        std::min(99.5, 100 * memory / maxBytes), bytes(memory))
+       << (capacityOnScale
+               ? llvm::formatv("<div class=\"cap\" style=\"left:{0:F2}%\" "
+                               "title=\"device memory {1}\"></div>",
+                               std::min(99.5, 100 * memory / maxBytes),
+                               bytes(memory))
+                     .str()
+               : std::string())
        << "</div><div class=\"legend\"><span><i style=\"background:#72b7b2\">"
           "</i>weights and inputs "
        << bytes(c.residentBytes)
        << "</span><span><i style=\"background:#eeca3b\"></i>activations "
        << bytes(c.peakBytes - c.residentBytes)
-       << "</span><span><i style=\"background:#222\"></i>capacity</span>"
+       << (capacityOnScale
+               ? "</span><span><i style=\"background:#222\"></i>capacity"
+               : "</span><span>capacity off the scale")
+       << "</span>"
        << "</div>\n<h3>" << llvm::formatv("{0:F3}", c.flops / 1e9)
        << " GFLOP per device</h3>\n<h3>mesh</h3>";
     renderMesh(os, c, hardware);
