@@ -9,6 +9,7 @@ packages=(
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libflatbuffers-dev flatbuffers-compiler
   libopenblas-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -10,6 +10,7 @@
 
 #include "switchyard/Runtime/LocalCollective.h"
 
+#include "runtime/collectives/Reduce.h"
 #include "switchyard/Runtime/Status.h"
 
 #include "absl/strings/str_cat.h"
@@ -200,54 +201,6 @@ private:
   std::map<std::pair<std::vector<int>, int64_t>, GroupState> groups_;
 };
 
-/// Elements reduced per tile: inputs are combined tile by tile in group
-/// order, so an output may alias an input.
-constexpr int64_t kTile = 256;
-
-template <typename T>
-void reduceTyped(absl::Span<const std::byte *const> inputs, std::byte *output,
-                 int64_t count, ReduceOp op) {
-  T tile[kTile];
-  for (int64_t begin = 0; begin < count; begin += kTile) {
-    const int64_t size = std::min(kTile, count - begin);
-    const T *first = reinterpret_cast<const T *>(inputs[0]) + begin;
-    std::copy(first, first + size, tile);
-    for (size_t q = 1; q < inputs.size(); ++q) {
-      const T *in = reinterpret_cast<const T *>(inputs[q]) + begin;
-      switch (op) {
-      case ReduceOp::Sum:
-        for (int64_t i = 0; i < size; ++i)
-          tile[i] += in[i];
-        break;
-      case ReduceOp::Max:
-        for (int64_t i = 0; i < size; ++i)
-          tile[i] = std::max(tile[i], in[i]);
-        break;
-      case ReduceOp::Min:
-        for (int64_t i = 0; i < size; ++i)
-          tile[i] = std::min(tile[i], in[i]);
-        break;
-      }
-    }
-    std::copy(tile, tile + size, reinterpret_cast<T *>(output) + begin);
-  }
-}
-
-/// output[0, count) = inputs[0] op inputs[1] op ..., left to right.
-void reduce(DType dtype, absl::Span<const std::byte *const> inputs,
-            std::byte *output, int64_t count, ReduceOp op) {
-  switch (dtype) {
-  case DType::F32:
-    return reduceTyped<float>(inputs, output, count, op);
-  case DType::I32:
-    return reduceTyped<int32_t>(inputs, output, count, op);
-  case DType::I64:
-    return reduceTyped<int64_t>(inputs, output, count, op);
-  default:
-    return;
-  }
-}
-
 /// One block of a buffer split into `blocks` blocks by `layout`.
 struct BlockRef {
   BlockLayout layout;
@@ -301,8 +254,8 @@ public:
     std::vector<const std::byte *> inputs;
     for (const Call &c : calls)
       inputs.push_back(c.input + mine * elementSize);
-    reduce(dtype, inputs, call.output + mine * elementSize,
-           chunkBegin(group.index + 1) - mine, op);
+    reduceInOrder(dtype, inputs, call.output + mine * elementSize,
+                  chunkBegin(group.index + 1) - mine, op);
     SY_RETURN_IF_ERROR(shared_->rendezvous(group, call, false).status());
     for (size_t i = 0; i < n; ++i) {
       if (int64_t(i) == group.index)
@@ -344,8 +297,9 @@ public:
       const int64_t offset = (row * n + group.index) * inLayout.inner;
       for (int64_t i = 0; i < n; ++i)
         inputs[i] = calls[i].input + offset * elementSize;
-      reduce(dtype, inputs, call.output + row * inLayout.inner * elementSize,
-             inLayout.inner, op);
+      reduceInOrder(dtype, inputs,
+                    call.output + row * inLayout.inner * elementSize,
+                    inLayout.inner, op);
     }
     return shared_->rendezvous(group, call, false).status();
   }

@@ -1,0 +1,487 @@
+//===- MpiCollective.cpp - Collectives across MPI processes ---------------===//
+//
+// Every operation is one or two exchanges: each member posts a receive from
+// and a send to every other member of its group, then polls all of them
+// against the deadline. Blocks are packed into and unpacked from contiguous
+// staging buffers that the endpoint keeps across calls.
+//
+//===----------------------------------------------------------------------===//
+
+#include "switchyard/Runtime/MpiCollective.h"
+
+#include "runtime/collectives/Reduce.h"
+#include "switchyard/Runtime/Status.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+#include <mpi.h>
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace switchyard::runtime {
+
+/// What SWITCHYARD_MPI_FAULT asks a rank to do at its first collective.
+enum class Fault { None, Exit, Stall };
+
+struct MpiJob::Shared {
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0;
+  int size = 1;
+  Fault fault = Fault::None;
+
+  std::atomic<bool> broken{false};
+  std::mutex mu;
+  /// The first failure; guarded by `mu`.
+  absl::Status failure;
+  /// Staging buffers of failed calls, which MPI may still write into.
+  std::vector<std::vector<std::byte>> abandoned;
+
+  void fail(absl::Status status, std::vector<std::byte> &a,
+            std::vector<std::byte> &b) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (failure.ok())
+      failure = std::move(status);
+    abandoned.push_back(std::move(a));
+    abandoned.push_back(std::move(b));
+    broken = true;
+  }
+};
+
+namespace {
+
+enum class OpKind { AllReduce, AllGather, ReduceScatter, AllToAll };
+
+absl::string_view opName(OpKind kind) {
+  switch (kind) {
+  case OpKind::AllReduce:
+    return "all_reduce";
+  case OpKind::AllGather:
+    return "all_gather";
+  case OpKind::ReduceScatter:
+    return "reduce_scatter";
+  case OpKind::AllToAll:
+    return "all_to_all";
+  }
+  return "?";
+}
+
+absl::Status mpiError(absl::string_view what, int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return absl::InternalError(
+      absl::StrCat(what, ": ", absl::string_view(text, length)));
+}
+
+/// One message of an exchange: `bytes` bytes to or from group member
+/// `member`.
+struct Transfer {
+  int64_t member;
+  std::byte *data;
+  int64_t bytes;
+};
+
+/// Copies block `index` of `n` (by `layout`) of `src` to the contiguous
+/// `dst`, or back with `unpack`.
+void moveBlock(std::byte *buffer, BlockLayout layout, int64_t n, int64_t index,
+               std::byte *contiguous, size_t elementSize, bool unpack) {
+  const size_t run = layout.inner * elementSize;
+  for (int64_t row = 0; row < layout.outer; ++row) {
+    std::byte *strided = buffer + (row * n + index) * run;
+    std::byte *packed = contiguous + row * run;
+    if (unpack)
+      std::memcpy(strided, packed, run);
+    else
+      std::memcpy(packed, strided, run);
+  }
+}
+
+class MpiCollective final : public Collective {
+public:
+  MpiCollective(std::shared_ptr<MpiJob::Shared> shared, Mesh mesh,
+                int64_t device, int64_t devicesPerProcess,
+                absl::Duration timeout)
+      : shared_(std::move(shared)), mesh_(std::move(mesh)), device_(device),
+        devicesPerProcess_(devicesPerProcess), timeout_(timeout) {}
+
+  const Mesh &mesh() const override { return mesh_; }
+  int64_t rank() const override { return device_; }
+
+  absl::Status allReduce(absl::Span<const int> axes, DType dtype,
+                         const void *in, void *out, int64_t count,
+                         ReduceOp op) override {
+    SY_RETURN_IF_ERROR(
+        begin(OpKind::AllReduce, axes, dtype, {1, count}, {1, count}, in, out));
+    // Member i reduces chunk i of the elements in group order, then every
+    // member gathers the reduced chunks.
+    const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
+    auto chunk = [&](int64_t i) { return count * i / n * elementSize; };
+    const int64_t mine = chunk(index_), mineBytes = chunk(index_ + 1) - mine;
+    auto *input = static_cast<std::byte *>(const_cast<void *>(in));
+    auto *output = static_cast<std::byte *>(out);
+    recv_.resize(n * mineBytes);
+    std::vector<Transfer> sends, recvs;
+    for (int64_t i = 0; i < n; ++i) {
+      sends.push_back({i, input + chunk(i), chunk(i + 1) - chunk(i)});
+      recvs.push_back({i, recv_.data() + i * mineBytes, mineBytes});
+    }
+    SY_RETURN_IF_ERROR(exchange(sends, recvs));
+    std::vector<const std::byte *> inputs;
+    for (int64_t i = 0; i < n; ++i)
+      inputs.push_back(recv_.data() + i * mineBytes);
+    reduceInOrder(dtype, inputs, output + mine, mineBytes / elementSize, op);
+    sends.clear();
+    recvs.clear();
+    for (int64_t i = 0; i < n; ++i) {
+      sends.push_back({i, output + mine, mineBytes});
+      recvs.push_back({i, output + chunk(i), chunk(i + 1) - chunk(i)});
+    }
+    return exchange(sends, recvs);
+  }
+
+  absl::Status allGather(absl::Span<const int> axes, DType dtype,
+                         const void *in, void *out,
+                         BlockLayout outLayout) override {
+    SY_RETURN_IF_ERROR(begin(OpKind::AllGather, axes, dtype,
+                             {1, outLayout.blockSize()}, outLayout, in, out));
+    const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
+    const int64_t bytes = outLayout.blockSize() * elementSize;
+    recv_.resize(n * bytes);
+    std::vector<Transfer> sends, recvs;
+    for (int64_t i = 0; i < n; ++i) {
+      sends.push_back(
+          {i, static_cast<std::byte *>(const_cast<void *>(in)), bytes});
+      recvs.push_back({i, recv_.data() + i * bytes, bytes});
+    }
+    SY_RETURN_IF_ERROR(exchange(sends, recvs));
+    for (int64_t i = 0; i < n; ++i)
+      moveBlock(static_cast<std::byte *>(out), outLayout, n, i,
+                recv_.data() + i * bytes, elementSize, true);
+    return absl::OkStatus();
+  }
+
+  absl::Status reduceScatter(absl::Span<const int> axes, DType dtype,
+                             const void *in, BlockLayout inLayout, void *out,
+                             ReduceOp op) override {
+    SY_RETURN_IF_ERROR(begin(OpKind::ReduceScatter, axes, dtype, inLayout,
+                             {1, inLayout.blockSize()}, in, out));
+    SY_RETURN_IF_ERROR(scatterBlocks(dtype, in, inLayout));
+    const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
+    const int64_t bytes = inLayout.blockSize() * elementSize;
+    std::vector<const std::byte *> inputs;
+    for (int64_t i = 0; i < n; ++i)
+      inputs.push_back(recv_.data() + i * bytes);
+    reduceInOrder(dtype, inputs, static_cast<std::byte *>(out),
+                  inLayout.blockSize(), op);
+    return absl::OkStatus();
+  }
+
+  absl::Status allToAll(absl::Span<const int> axes, DType dtype, const void *in,
+                        BlockLayout inLayout, void *out,
+                        BlockLayout outLayout) override {
+    SY_RETURN_IF_ERROR(
+        begin(OpKind::AllToAll, axes, dtype, inLayout, outLayout, in, out));
+    if (inLayout.blockSize() != outLayout.blockSize())
+      return absl::InvalidArgumentError(
+          absl::StrCat("all_to_all on device ", device_, ": input blocks of ",
+                       inLayout.blockSize(), " elements but output blocks of ",
+                       outLayout.blockSize()));
+    SY_RETURN_IF_ERROR(scatterBlocks(dtype, in, inLayout));
+    const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
+    const int64_t bytes = outLayout.blockSize() * elementSize;
+    for (int64_t i = 0; i < n; ++i)
+      moveBlock(static_cast<std::byte *>(out), outLayout, n, i,
+                recv_.data() + i * bytes, elementSize, true);
+    return absl::OkStatus();
+  }
+
+private:
+  /// The MPI rank that runs `device`.
+  int owner(int64_t device) const {
+    return static_cast<int>(device / devicesPerProcess_);
+  }
+
+  /// Each (sender, receiver) pair of devices has its own tag, so messages
+  /// between two devices arrive in the order they were sent.
+  int tag(int64_t from, int64_t to) const {
+    return static_cast<int>(from * mesh_.deviceCount() + to);
+  }
+
+  std::string where() const {
+    return absl::StrCat(opName(kind_), " on device ", device_,
+                        " over mesh axes [", absl::StrJoin(axes_, ", "),
+                        "] of mesh ", mesh_.toString());
+  }
+
+  /// Checks the arguments, finds this device's group and acts on a fault
+  /// injected for tests.
+  absl::Status begin(OpKind kind, absl::Span<const int> axes, DType dtype,
+                     BlockLayout in, BlockLayout out, const void *input,
+                     const void *output) {
+    kind_ = kind;
+    axes_.assign(axes.begin(), axes.end());
+    auto error = [&](absl::string_view message) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(opName(kind), " on device ", device_, ": ", message));
+    };
+    if (shared_->broken) {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      return absl::AbortedError(
+          absl::StrCat(where(), ": the job's collectives failed earlier: ",
+                       shared_->failure.message()));
+    }
+    if (shared_->fault == Fault::Exit) {
+      std::fprintf(stderr, "switchyard: SWITCHYARD_MPI_FAULT: rank %d exits\n",
+                   shared_->rank);
+      std::fflush(stderr);
+      std::_Exit(70);
+    }
+    while (shared_->fault == Fault::Stall)
+      std::this_thread::sleep_for(std::chrono::hours(1));
+    if (absl::Status status = mesh_.checkAxes(axes); !status.ok())
+      return error(status.message());
+    const bool reduction =
+        kind == OpKind::AllReduce || kind == OpKind::ReduceScatter;
+    if (reduction && dtype != DType::F32 && dtype != DType::I32 &&
+        dtype != DType::I64)
+      return error(absl::StrCat("cannot reduce ", dtypeName(dtype),
+                                " (supported: f32, i32, i64)"));
+    members_ = mesh_.group(device_, axes);
+    index_ = mesh_.groupRank(device_, axes);
+    const int64_t n = members_.size();
+    for (const BlockLayout &layout : {in, out}) {
+      int64_t size;
+      if (layout.outer < 0 || layout.inner < 0 ||
+          __builtin_mul_overflow(layout.outer, layout.inner, &size) ||
+          __builtin_mul_overflow(size, n * int64_t(dtypeSize(dtype)), &size) ||
+          size > INT_MAX)
+        return error(absl::StrCat("invalid or over 2 GiB buffer layout {",
+                                  layout.outer, " x ", layout.inner, "}"));
+    }
+    if ((in.blockSize() > 0 && !input) ||
+        ((in.blockSize() > 0 || out.blockSize() > 0) && !output))
+      return error("null buffer");
+    return absl::OkStatus();
+  }
+
+  /// Sends block i of `in` (by `layout`) to member i and receives block
+  /// `index_` of every member's into block i of `recv_`.
+  absl::Status scatterBlocks(DType dtype, const void *in, BlockLayout layout) {
+    const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
+    const int64_t bytes = layout.blockSize() * elementSize;
+    send_.resize(n * bytes);
+    recv_.resize(n * bytes);
+    std::vector<Transfer> sends, recvs;
+    for (int64_t i = 0; i < n; ++i) {
+      moveBlock(static_cast<std::byte *>(const_cast<void *>(in)), layout, n, i,
+                send_.data() + i * bytes, elementSize, false);
+      sends.push_back({i, send_.data() + i * bytes, bytes});
+      recvs.push_back({i, recv_.data() + i * bytes, bytes});
+    }
+    return exchange(sends, recvs);
+  }
+
+  /// Performs `sends` and `recvs` (one per member; this device's own pair is
+  /// a copy) and waits for them until the deadline.
+  absl::Status exchange(const std::vector<Transfer> &sends,
+                        const std::vector<Transfer> &recvs) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout_);
+    std::vector<MPI_Request> requests;
+    std::vector<int64_t> peers;
+    auto failed = [&](absl::Status status) {
+      shared_->fail(status, send_, recv_);
+      return status;
+    };
+    for (const Transfer &t : recvs) {
+      if (t.member == index_)
+        continue;
+      const int64_t peer = members_[t.member];
+      requests.emplace_back();
+      peers.push_back(peer);
+      if (int rc = MPI_Irecv(t.data, static_cast<int>(t.bytes), MPI_BYTE,
+                             owner(peer), tag(peer, device_), shared_->comm,
+                             &requests.back());
+          rc != MPI_SUCCESS)
+        return failed(mpiError(where(), rc));
+    }
+    for (const Transfer &t : sends) {
+      if (t.member == index_) {
+        if (recvs[t.member].data != t.data)
+          std::memcpy(recvs[t.member].data, t.data, t.bytes);
+        continue;
+      }
+      const int64_t peer = members_[t.member];
+      requests.emplace_back();
+      peers.push_back(peer);
+      if (int rc = MPI_Isend(t.data, static_cast<int>(t.bytes), MPI_BYTE,
+                             owner(peer), tag(device_, peer), shared_->comm,
+                             &requests.back());
+          rc != MPI_SUCCESS)
+        return failed(mpiError(where(), rc));
+    }
+    // Poll, backing off to short sleeps so that oversubscribed ranks leave
+    // the cores to their peers.
+    for (int polls = 0;; ++polls) {
+      int done = 0;
+      if (int rc = MPI_Testall(static_cast<int>(requests.size()),
+                               requests.data(), &done, MPI_STATUSES_IGNORE);
+          rc != MPI_SUCCESS)
+        return failed(mpiError(where(), rc));
+      if (done)
+        return absl::OkStatus();
+      if (std::chrono::steady_clock::now() >= deadline)
+        break;
+      if (polls > 100)
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(std::min(1000, 10 * (polls - 100))));
+    }
+    std::set<int64_t> missing;
+    std::set<int> ranks;
+    for (size_t r = 0; r < requests.size(); ++r) {
+      int done = 0;
+      MPI_Test(&requests[r], &done, MPI_STATUS_IGNORE);
+      if (!done) {
+        missing.insert(peers[r]);
+        ranks.insert(owner(peers[r]));
+      }
+    }
+    return failed(absl::DeadlineExceededError(absl::StrCat(
+        where(), ": timed out after ", absl::FormatDuration(timeout_),
+        " waiting for devices [", absl::StrJoin(missing, ", "), "] (MPI rank ",
+        absl::StrJoin(ranks, ", "), ")")));
+  }
+
+  std::shared_ptr<MpiJob::Shared> shared_;
+  const Mesh mesh_;
+  const int64_t device_;
+  const int64_t devicesPerProcess_;
+  const absl::Duration timeout_;
+  /// The current call.
+  OpKind kind_ = OpKind::AllReduce;
+  std::vector<int> axes_;
+  std::vector<int64_t> members_;
+  int64_t index_ = 0;
+  /// Staging buffers, kept across calls.
+  std::vector<std::byte> send_, recv_;
+};
+
+/// Parses SWITCHYARD_MPI_FAULT for rank `rank`.
+absl::StatusOr<Fault> faultFor(int rank) {
+  const char *spec = std::getenv("SWITCHYARD_MPI_FAULT");
+  if (!spec || !*spec)
+    return Fault::None;
+  std::pair<std::string, std::string> parts = absl::StrSplit(spec, ':');
+  int target;
+  if (!absl::SimpleAtoi(parts.first, &target) ||
+      (parts.second != "exit" && parts.second != "stall"))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SWITCHYARD_MPI_FAULT='", spec, "' must be RANK:exit or RANK:stall"));
+  if (target != rank)
+    return Fault::None;
+  return parts.second == "exit" ? Fault::Exit : Fault::Stall;
+}
+
+} // namespace
+
+bool MpiJob::launched() {
+  for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(name))
+      return true;
+  return false;
+}
+
+MpiJob::MpiJob(int rank, int size, std::shared_ptr<Shared> shared)
+    : rank_(rank), size_(size), shared_(std::move(shared)) {}
+
+absl::StatusOr<std::unique_ptr<MpiJob>> MpiJob::initialize() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized)
+    return absl::FailedPreconditionError("MPI is already initialized");
+  int provided = 0;
+  if (int rc =
+          MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+      rc != MPI_SUCCESS)
+    return mpiError("MPI_Init_thread", rc);
+  if (provided < MPI_THREAD_MULTIPLE) {
+    MPI_Finalize();
+    return absl::FailedPreconditionError(
+        "this MPI library does not support MPI_THREAD_MULTIPLE, which the "
+        "device threads need");
+  }
+  auto shared = std::make_shared<Shared>();
+  MPI_Comm_rank(MPI_COMM_WORLD, &shared->rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &shared->size);
+  MPI_Comm_dup(MPI_COMM_WORLD, &shared->comm);
+  MPI_Comm_set_errhandler(shared->comm, MPI_ERRORS_RETURN);
+  absl::StatusOr<Fault> fault = faultFor(shared->rank);
+  if (!fault.ok()) {
+    MPI_Comm_free(&shared->comm);
+    MPI_Finalize();
+    return fault.status();
+  }
+  shared->fault = *fault;
+  const int rank = shared->rank, size = shared->size;
+  return std::unique_ptr<MpiJob>(new MpiJob(rank, size, std::move(shared)));
+}
+
+MpiJob::~MpiJob() {
+  MPI_Comm_free(&shared_->comm);
+  MPI_Finalize();
+}
+
+absl::StatusOr<std::vector<int64_t>>
+MpiJob::localDevices(const Mesh &mesh) const {
+  const int64_t devices = mesh.deviceCount();
+  if (devices % size_ != 0)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the mesh ", mesh.toString(), " has ", devices,
+        " devices, which do not split evenly over ", size_,
+        " MPI processes; run with a number of processes that divides ",
+        devices));
+  const int64_t perProcess = devices / size_;
+  std::vector<int64_t> local;
+  for (int64_t d = 0; d < perProcess; ++d)
+    local.push_back(rank_ * perProcess + d);
+  return local;
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Collective>>>
+MpiJob::createCollectives(const Mesh &mesh, absl::Duration timeout) {
+  if (timeout <= absl::ZeroDuration())
+    return absl::InvalidArgumentError(
+        "the collective timeout must be positive");
+  SY_ASSIGN_OR_RETURN(std::vector<int64_t> local, localDevices(mesh));
+  int *tagBound = nullptr;
+  int found = 0;
+  MPI_Comm_get_attr(shared_->comm, MPI_TAG_UB, &tagBound, &found);
+  const int64_t devices = mesh.deviceCount();
+  if (!found || devices * devices > int64_t(*tagBound) + 1)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a mesh of ", devices, " devices needs more MPI tags than the ",
+        found ? *tagBound : 0, " this MPI library offers"));
+  std::vector<std::unique_ptr<Collective>> endpoints;
+  for (int64_t device : local)
+    endpoints.push_back(std::make_unique<MpiCollective>(
+        shared_, mesh, device, static_cast<int64_t>(local.size()), timeout));
+  return endpoints;
+}
+
+void MpiJob::abort(int code) {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+} // namespace switchyard::runtime
