@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/exec/ElementTypes.h"
+#include "runtime/exec/HostBinding.h"
 #include "runtime/exec/Kernels.h"
 
 #include "switchyard/Runtime/Status.h"
@@ -92,7 +93,6 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
   const int64_t rank = mesh.groupRank(c.device, axes);
   const int axis = static_cast<int>(op.axis);
   Collective &collective = *c.collective;
-  int64_t bytes = 0;
   absl::Status status;
   switch (op.kind) {
   case fb::OpKind::AllReduce:
@@ -100,14 +100,12 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
       return collective.allReduce(axes, dtype, src, dst, in.numElements(),
                                   reduceOpOf(op.reduction));
     });
-    bytes = 2 * in.byteSize() * (n - 1) / n;
     break;
   case fb::OpKind::AllGather: {
     SY_ASSIGN_OR_RETURN(BlockLayout layout,
                         blockLayoutAlong(out.shape(), axis, n));
     status = collective.allGather(axes, in.dtype, c.data(op.operands[0]),
                                   c.data(op.results[0]), layout);
-    bytes = (n - 1) * in.byteSize();
     break;
   }
   case fb::OpKind::AllSlice: {
@@ -129,7 +127,6 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
         blockLayoutAlong(out.shape(), static_cast<int>(op.concatAxis), n));
     status = collective.allToAll(axes, in.dtype, c.data(op.operands[0]),
                                  inLayout, c.data(op.results[0]), outLayout);
-    bytes = (n - 1) * inLayout.blockSize() * dtypeSize(in.dtype);
     break;
   }
   case fb::OpKind::ReduceScatter: {
@@ -139,14 +136,14 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
       return collective.reduceScatter(axes, dtype, src, layout, dst,
                                       reduceOpOf(op.reduction));
     });
-    bytes = (n - 1) * out.byteSize();
     break;
   }
   default:
     return absl::InternalError(
         absl::StrCat(opKindName(op.kind), " is not a collective"));
   }
-  c.collectiveBytes[static_cast<int>(collectiveKindOf(op.kind))] += bytes;
+  c.collectiveBytes[static_cast<int>(collectiveKindOf(op.kind))] +=
+      collectiveBytes(*c.program, op, c.device);
   return status;
 }
 

@@ -55,7 +55,7 @@ void toFloat(DType dtype, const void *data, int64_t count, float *out) {
 
 } // namespace
 
-EinsumPlan::EinsumPlan(const Program &program, const OpSpec &op) {
+EinsumLayout::EinsumLayout(const Program &program, const OpSpec &op) {
   const TensorSpec &r = program.values[op.results[0]].type;
   // Every dimension with its size, result dimensions first.
   TensorSpec all = r;
@@ -65,14 +65,15 @@ EinsumPlan::EinsumPlan(const Program &program, const OpSpec &op) {
         all.dims.push_back(dim);
 
   if (op.operands.size() != 2) {
-    loopShape_ = all.shape();
+    loopShape = all.shape();
+    resultRank = r.dims.size();
     for (int operand : op.operands)
-      loopStrides_.push_back(stridesIn(program.values[operand].type, all));
-    loopStrides_.push_back(stridesIn(r, all));
+      loopStrides.push_back(stridesIn(program.values[operand].type, all));
+    loopStrides.push_back(stridesIn(r, all));
     return;
   }
 
-  gemm_ = true;
+  gemm = true;
   const TensorSpec &a = program.values[op.operands[0]].type;
   const TensorSpec &b = program.values[op.operands[1]].type;
   std::vector<std::string> batch, m, n, k;
@@ -92,17 +93,17 @@ EinsumPlan::EinsumPlan(const Program &program, const OpSpec &op) {
   for (const DimSpec &dim : b.dims)
     if (r.find(dim.name) < 0 && a.find(dim.name) < 0)
       sumB = true;
-  batch_ = product(batch, all);
-  m_ = product(m, all);
-  n_ = product(n, all);
-  k_ = product(k, all);
+  this->batch = product(batch, all);
+  this->m = product(m, all);
+  this->n = product(n, all);
+  this->k = product(k, all);
 
   // An operand is used in place if it is exactly [batch, rows, columns] or
   // [batch, columns, rows]; otherwise it is packed into the former.
   auto plan = [&](const TensorSpec &type, bool sums,
                   const std::vector<std::string> &rows,
                   const std::vector<std::string> &columns) {
-    Packing packing;
+    EinsumPacking packing;
     const std::vector<std::string> names = dimNames(type);
     if (!sums && names == concat({batch, rows, columns}))
       packing.direct = true;
@@ -116,22 +117,22 @@ EinsumPlan::EinsumPlan(const Program &program, const OpSpec &op) {
     packing.strides = {rowMajorStrides(type), stridesIn(packed, type)};
     return packing;
   };
-  a_ = plan(a, sumA, m, k);
-  b_ = plan(b, sumB, k, n);
+  this->a = plan(a, sumA, m, k);
+  this->b = plan(b, sumB, k, n);
   const std::vector<std::string> cNames = concat({batch, m, n});
   if (dimNames(r) == cNames) {
-    c_.direct = true;
+    c.direct = true;
   } else {
     const TensorSpec packed = typeOf(cNames, all);
-    c_.shape = packed.shape();
-    c_.strides = {rowMajorStrides(packed), stridesIn(r, packed)};
+    c.shape = packed.shape();
+    c.strides = {rowMajorStrides(packed), stridesIn(r, packed)};
   }
 }
 
 void EinsumPlan::runGemm(const float *a, const float *b, float *r,
                          Workspace &workspace) const {
   // Packs (or sums into) a [batch, rows, columns] matrix.
-  auto pack = [](const Packing &packing, const float *src, float *dst,
+  auto pack = [](const EinsumPacking &packing, const float *src, float *dst,
                  int64_t size) {
     if (packing.accumulate)
       std::fill(dst, dst + size, 0.0f);
@@ -142,32 +143,40 @@ void EinsumPlan::runGemm(const float *a, const float *b, float *r,
       loop.run([&](const int64_t *o) { dst[o[1]] = src[o[0]]; });
   };
   const float *pa = a, *pb = b;
-  if (!a_.direct) {
-    float *packed = Workspace::grow(workspace.floats[0], batch_ * m_ * k_);
-    pack(a_, a, packed, batch_ * m_ * k_);
+  if (!layout_.a.direct) {
+    float *packed = Workspace::grow(workspace.floats[0],
+                                    layout_.batch * layout_.m * layout_.k);
+    pack(layout_.a, a, packed, layout_.batch * layout_.m * layout_.k);
     pa = packed;
   }
-  if (!b_.direct) {
-    float *packed = Workspace::grow(workspace.floats[1], batch_ * k_ * n_);
-    pack(b_, b, packed, batch_ * k_ * n_);
+  if (!layout_.b.direct) {
+    float *packed = Workspace::grow(workspace.floats[1],
+                                    layout_.batch * layout_.k * layout_.n);
+    pack(layout_.b, b, packed, layout_.batch * layout_.k * layout_.n);
     pb = packed;
   }
-  float *pc =
-      c_.direct ? r : Workspace::grow(workspace.floats[2], batch_ * m_ * n_);
-  if (k_ == 0) {
-    std::fill(pc, pc + batch_ * m_ * n_, 0.0f);
-  } else if (m_ > 0 && n_ > 0) {
-    const CBLAS_TRANSPOSE ta = a_.transposed ? CblasTrans : CblasNoTrans;
-    const CBLAS_TRANSPOSE tb = b_.transposed ? CblasTrans : CblasNoTrans;
-    const int64_t lda = std::max<int64_t>(a_.transposed ? m_ : k_, 1);
-    const int64_t ldb = std::max<int64_t>(b_.transposed ? k_ : n_, 1);
-    for (int64_t i = 0; i < batch_; ++i)
-      cblas_sgemm(CblasRowMajor, ta, tb, m_, n_, k_, 1.0f, pa + i * m_ * k_,
-                  lda, pb + i * k_ * n_, ldb, 0.0f, pc + i * m_ * n_,
-                  std::max<int64_t>(n_, 1));
+  float *pc = layout_.c.direct
+                  ? r
+                  : Workspace::grow(workspace.floats[2],
+                                    layout_.batch * layout_.m * layout_.n);
+  if (layout_.k == 0) {
+    std::fill(pc, pc + layout_.batch * layout_.m * layout_.n, 0.0f);
+  } else if (layout_.m > 0 && layout_.n > 0) {
+    const CBLAS_TRANSPOSE ta = layout_.a.transposed ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE tb = layout_.b.transposed ? CblasTrans : CblasNoTrans;
+    const int64_t lda =
+        std::max<int64_t>(layout_.a.transposed ? layout_.m : layout_.k, 1);
+    const int64_t ldb =
+        std::max<int64_t>(layout_.b.transposed ? layout_.k : layout_.n, 1);
+    for (int64_t i = 0; i < layout_.batch; ++i)
+      cblas_sgemm(CblasRowMajor, ta, tb, layout_.m, layout_.n, layout_.k, 1.0f,
+                  pa + i * layout_.m * layout_.k, lda,
+                  pb + i * layout_.k * layout_.n, ldb, 0.0f,
+                  pc + i * layout_.m * layout_.n,
+                  std::max<int64_t>(layout_.n, 1));
   }
-  if (!c_.direct) {
-    StridedLoop loop(c_.shape, c_.strides);
+  if (!layout_.c.direct) {
+    StridedLoop loop(layout_.c.shape, layout_.c.strides);
     loop.run([&](const int64_t *o) { r[o[1]] = pc[o[0]]; });
   }
 }
@@ -182,7 +191,7 @@ void EinsumPlan::runLoop(const OpSpec &op, DeviceContext &c) const {
     data.push_back(c.data(operand));
   const size_t operands = data.size();
   const DType dtype = out.dtype;
-  StridedLoop loop(loopShape_, loopStrides_);
+  StridedLoop loop(layout_.loopShape, layout_.loopStrides);
   loop.run([&](const int64_t *o) {
     double product = 1.0;
     for (size_t i = 0; i < operands; ++i)
@@ -195,7 +204,7 @@ void EinsumPlan::runLoop(const OpSpec &op, DeviceContext &c) const {
 }
 
 absl::Status EinsumPlan::run(const OpSpec &op, DeviceContext &c) const {
-  if (!gemm_) {
+  if (!layout_.gemm) {
     runLoop(op, c);
     return absl::OkStatus();
   }

@@ -3,6 +3,9 @@
 #include "Commands.h"
 
 #include "switchyard/Runtime/CpuRuntime.h"
+#ifdef SWITCHYARD_HAVE_CUDA
+#include "switchyard/Runtime/CudaRuntime.h"
+#endif
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/Random.h"
 #include "switchyard/Runtime/SafeTensors.h"
@@ -16,6 +19,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <functional>
 #include <optional>
 
 using namespace llvm;
@@ -66,6 +70,12 @@ static cl::opt<int> deviceCount(
     cl::desc("Virtual devices to run on; must equal the executable's mesh "
              "size (default: the mesh size)"),
     cl::init(0), cl::sub(runCommand), cl::cat(runCategory));
+static cl::opt<std::string> backendName(
+    "backend",
+    cl::desc("Where the devices run: cpu (threads, the default) or cuda "
+             "(virtual devices on one GPU, each with its own stream)"),
+    cl::value_desc("cpu|cuda"), cl::init("cpu"), cl::sub(runCommand),
+    cl::cat(runCategory));
 static cl::opt<int> repeatCount("repeat",
                                 cl::desc("Run this many times (for timing)"),
                                 cl::init(1), cl::sub(runCommand),
@@ -213,17 +223,49 @@ int runRun() {
       inputs->try_emplace(name, std::move(tensor));
   }
 
-  absl::StatusOr<std::unique_ptr<CpuSession>> session =
-      CpuSession::create(*executable, weights);
-  if (!session.ok())
-    return fail(session.status());
+  // The backend's run(), whichever session it is.
+  std::function<absl::StatusOr<RunResult>(
+      const std::map<std::string, HostTensor> &, const RunOptions &)>
+      run;
+  const bool cuda = backendName == "cuda";
+  if (cuda) {
+#ifdef SWITCHYARD_HAVE_CUDA
+    if (cudaDeviceCount() == 0)
+      return fail(absl::FailedPreconditionError(
+          "--backend cuda: no CUDA device"));
+    absl::StatusOr<std::unique_ptr<CudaSession>> session =
+        CudaSession::create(*executable, weights);
+    if (!session.ok())
+      return fail(session.status());
+    run = [session = std::shared_ptr<CudaSession>(std::move(*session))](
+              const auto &inputs, const auto &options) {
+      return session->run(inputs, options);
+    };
+#else
+    return fail(absl::FailedPreconditionError(
+        "--backend cuda: switchyard was built without CUDA (configure with "
+        "-DSWITCHYARD_ENABLE_CUDA=ON)"));
+#endif
+  } else if (backendName == "cpu") {
+    absl::StatusOr<std::unique_ptr<CpuSession>> session =
+        CpuSession::create(*executable, weights);
+    if (!session.ok())
+      return fail(session.status());
+    run = [session = std::shared_ptr<CpuSession>(std::move(*session))](
+              const auto &inputs, const auto &options) {
+      return session->run(inputs, options);
+    };
+  } else {
+    return fail(absl::InvalidArgumentError(
+        "--backend must be cpu or cuda, got '" + backendName + "'"));
+  }
   RunOptions options;
   options.collectiveTimeout = absl::Seconds(timeoutSeconds.getValue());
   options.profileOps = printTiming;
 
   std::optional<RunResult> last;
   for (int i = 0; i < std::max(1, repeatCount.getValue()); ++i) {
-    absl::StatusOr<RunResult> result = (*session)->run(*inputs, options);
+    absl::StatusOr<RunResult> result = run(*inputs, options);
     if (!result.ok())
       return fail(result.status());
     if (printTiming)
@@ -234,7 +276,7 @@ int runRun() {
     last.emplace(std::move(*result));
   }
 
-  outs() << "ran on " << meshDevices << " CPU device"
+  outs() << "ran on " << meshDevices << (cuda ? " CUDA" : " CPU") << " device"
          << (meshDevices == 1 ? "" : "s") << "\n"
          << "outputs:\n";
   for (const auto &[name, tensor] : last->outputs) {

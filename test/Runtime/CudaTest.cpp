@@ -1,0 +1,227 @@
+//===- CudaTest.cpp - The cuda backend against the cpu backend ------------===//
+//
+// Each test builds a program, runs it on both backends and compares the
+// outputs. Without a CUDA device every test skips.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ExecTestUtil.h"
+
+#include "switchyard/Runtime/CudaRuntime.h"
+
+#include <cstring>
+
+namespace switchyard::runtime {
+namespace {
+
+using testing::f32Tensor;
+using testing::OpFields;
+using testing::ProgramBuilder;
+using testing::randomValues;
+namespace fb = ::switchyard::executable;
+
+#define SKIP_WITHOUT_GPU()                                                     \
+  do {                                                                         \
+    if (cudaDeviceCount() == 0)                                                \
+      GTEST_SKIP() << "no CUDA device";                                        \
+  } while (false)
+
+/// Runs `program` on both backends and expects equal outputs: exactly for
+/// integers and bool, within `tolerance` (relative and absolute) for floats.
+void expectBackendsAgree(const ProgramBuilder &program,
+                         const std::map<std::string, HostTensor> &inputs,
+                         float tolerance = 1e-4f) {
+  absl::StatusOr<Executable> executable =
+      Executable::loadBytes(program.build(), "test");
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  absl::StatusOr<RunResult> cpu = runOnCpu(*executable, nullptr, inputs);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  absl::StatusOr<std::unique_ptr<CudaSession>> session =
+      CudaSession::create(*executable, nullptr);
+  ASSERT_TRUE(session.ok()) << session.status();
+  // Twice, to check that a session runs repeatedly.
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    absl::StatusOr<RunResult> gpu = (*session)->run(inputs);
+    ASSERT_TRUE(gpu.ok()) << gpu.status();
+    ASSERT_EQ(gpu->outputs.size(), cpu->outputs.size());
+    for (size_t i = 0; i < cpu->outputs.size(); ++i) {
+      const HostTensor &want = cpu->outputs[i].second;
+      const HostTensor &got = gpu->outputs[i].second;
+      SCOPED_TRACE(cpu->outputs[i].first);
+      ASSERT_EQ(got.dtype(), want.dtype());
+      ASSERT_EQ(got.shape(), want.shape());
+      if (want.dtype() != DType::F32) {
+        EXPECT_EQ(std::memcmp(got.data(), want.data(), want.byteSize()), 0);
+        continue;
+      }
+      auto w = want.span<float>(), g = got.span<float>();
+      for (size_t k = 0; k < w.size(); ++k)
+        ASSERT_NEAR(g[k], w[k], tolerance * (1.0f + std::fabs(w[k])))
+            << "element " << k;
+    }
+    EXPECT_EQ(gpu->stats.of(CollectiveKind::AllReduce).bytes,
+              cpu->stats.of(CollectiveKind::AllReduce).bytes);
+  }
+}
+
+TEST(CudaTest, ReportsNoDeviceOrCreatesSessions) {
+  ProgramBuilder p;
+  int x = p.value({{"a", 4}});
+  int y = p.value({{"a", 4}});
+  p.op(fb::OpKind::Unary, {x}, {y});
+  p.input("x", x);
+  p.output("y", y);
+  absl::StatusOr<Executable> executable =
+      Executable::loadBytes(p.build(), "test");
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  absl::StatusOr<std::unique_ptr<CudaSession>> session =
+      CudaSession::create(*executable, nullptr);
+  if (cudaDeviceCount() == 0) {
+    EXPECT_TRUE(absl::IsFailedPrecondition(session.status()));
+    GTEST_SKIP() << "no CUDA device";
+  }
+  EXPECT_TRUE(session.ok()) << session.status();
+}
+
+TEST(CudaTest, ElementwiseOps) {
+  SKIP_WITHOUT_GPU();
+  ProgramBuilder p;
+  int x = p.value({{"b", 3}, {"d", 40}});
+  int scale = p.value({{"d", 40}});
+  int bias = p.value({{"d", 40}});
+  int normed = p.value({{"b", 3}, {"d", 40}});
+  int gelu = p.value({{"b", 3}, {"d", 40}});
+  int sum = p.value({{"b", 3}, {"d", 40}});
+  int soft = p.value({{"b", 3}, {"d", 40}});
+  int mean = p.value({{"b", 3}});
+  int cum = p.value({{"b", 3}, {"d", 40}});
+  OpFields norm;
+  norm.dim = "d";
+  norm.epsilon = 1e-6;
+  p.op(fb::OpKind::RmsNorm, {x, scale}, {normed}, norm);
+  OpFields act;
+  act.unary = fb::UnaryKind::Gelu;
+  p.op(fb::OpKind::Unary, {normed}, {gelu}, act);
+  p.op(fb::OpKind::Binary, {gelu, bias}, {sum});
+  OpFields along;
+  along.dim = "d";
+  p.op(fb::OpKind::Softmax, {sum}, {soft}, along);
+  OpFields reduce;
+  reduce.reduce = fb::ReduceKind::Mean;
+  p.op(fb::OpKind::Reduce, {soft}, {mean}, reduce);
+  p.op(fb::OpKind::Cumsum, {sum}, {cum}, along);
+  p.input("x", x);
+  p.input("scale", scale);
+  p.input("bias", bias);
+  p.output("soft", soft);
+  p.output("mean", mean);
+  p.output("cum", cum);
+  std::map<std::string, HostTensor> inputs;
+  inputs["x"] = f32Tensor({3, 40}, randomValues(120, 1));
+  inputs["scale"] = f32Tensor({40}, randomValues(40, 2));
+  inputs["bias"] = f32Tensor({40}, randomValues(40, 3));
+  expectBackendsAgree(p, inputs);
+}
+
+/// A Switch MoE layer on one device: router einsum, route, dispatch, the
+/// experts' GEMMs, combine and both losses.
+TEST(CudaTest, MoeLayer) {
+  SKIP_WITHOUT_GPU();
+  const int64_t tokens = 64, model = 16, hidden = 32, experts = 4,
+                capacity = 20;
+  ProgramBuilder p;
+  int x = p.value({{"t", tokens}, {"m", model}});
+  int router = p.value({{"m", model}, {"e", experts}});
+  int wi = p.value({{"e", experts}, {"m", model}, {"h", hidden}});
+  int wo = p.value({{"e", experts}, {"h", hidden}, {"m", model}});
+  int logits = p.value({{"t", tokens}, {"e", experts}});
+  int expert = p.value({{"t", tokens}}, fb::DType::I32);
+  int gate = p.value({{"t", tokens}});
+  int position = p.value({{"t", tokens}}, fb::DType::I32);
+  int dropped = p.value({{"t", tokens}}, fb::DType::I1);
+  int slots = p.value({{"e", experts}, {"c", capacity}, {"m", model}});
+  int h = p.value({{"e", experts}, {"c", capacity}, {"h", hidden}});
+  int a = p.value({{"e", experts}, {"c", capacity}, {"h", hidden}});
+  int back = p.value({{"e", experts}, {"c", capacity}, {"m", model}});
+  int y = p.value({{"t", tokens}, {"m", model}});
+  int zLoss = p.value({});
+  int balance = p.value({});
+  p.op(fb::OpKind::Einsum, {x, router}, {logits});
+  OpFields route;
+  route.tokensDim = "t";
+  route.expertsDim = "e";
+  route.capacityDim = "c";
+  route.capacity = capacity;
+  p.op(fb::OpKind::Route, {logits}, {expert, gate, position, dropped}, route);
+  p.op(fb::OpKind::Dispatch, {x, expert, position, dropped}, {slots}, route);
+  p.op(fb::OpKind::Einsum, {slots, wi}, {h});
+  OpFields relu;
+  relu.unary = fb::UnaryKind::Relu;
+  p.op(fb::OpKind::Unary, {h}, {a}, relu);
+  p.op(fb::OpKind::Einsum, {a, wo}, {back});
+  p.op(fb::OpKind::Combine, {back, expert, position, dropped, gate}, {y},
+       route);
+  p.op(fb::OpKind::ZLoss, {logits}, {zLoss}, route);
+  p.op(fb::OpKind::LoadBalancingLoss, {logits}, {balance}, route);
+  p.input("x", x);
+  p.input("router", router);
+  p.input("wi", wi);
+  p.input("wo", wo);
+  p.output("y", y);
+  p.output("expert", expert);
+  p.output("position", position);
+  p.output("dropped", dropped);
+  p.output("z_loss", zLoss);
+  p.output("balance", balance);
+  std::map<std::string, HostTensor> inputs;
+  inputs["x"] = f32Tensor({tokens, model}, randomValues(tokens * model, 4));
+  inputs["router"] =
+      f32Tensor({model, experts}, randomValues(model * experts, 5));
+  inputs["wi"] = f32Tensor({experts, model, hidden},
+                           randomValues(experts * model * hidden, 6));
+  inputs["wo"] = f32Tensor({experts, hidden, model},
+                           randomValues(experts * hidden * model, 7));
+  expectBackendsAgree(p, inputs);
+}
+
+/// Every collective over each axis of a [2, 2] mesh.
+TEST(CudaTest, Collectives) {
+  SKIP_WITHOUT_GPU();
+  const std::vector<fb::OpKind> kinds = {
+      fb::OpKind::AllReduce, fb::OpKind::AllGather, fb::OpKind::AllSlice,
+      fb::OpKind::AllToAll, fb::OpKind::ReduceScatter};
+  for (fb::OpKind kind : kinds)
+    for (std::vector<int> grid :
+         {std::vector<int>{0}, std::vector<int>{1}, std::vector<int>{0, 1}}) {
+      SCOPED_TRACE("op kind " + std::to_string(static_cast<int>(kind)) +
+                   " over " + std::to_string(grid.size()) +
+                   " axes, the first " + std::to_string(grid[0]));
+      const int64_t n = grid.size() == 2 ? 4 : 2;
+      const int64_t rows = 2, columns = 4;
+      int64_t outRows = rows, outColumns = columns;
+      if (kind == fb::OpKind::AllGather)
+        outRows *= n;
+      if (kind == fb::OpKind::AllSlice || kind == fb::OpKind::ReduceScatter ||
+          kind == fb::OpKind::AllToAll)
+        outColumns /= n;
+      if (kind == fb::OpKind::AllToAll)
+        outRows *= n;
+      ProgramBuilder p({{"m0", 2}, {"m1", 2}});
+      int x = p.value({{"blk", rows}, {"col", columns}});
+      int y = p.value({{"blk", outRows}, {"col", outColumns}});
+      OpFields fields;
+      fields.gridAxes = grid;
+      fields.axis = kind == fb::OpKind::AllGather ? 0 : 1;
+      fields.concatAxis = 0;
+      p.op(kind, {x}, {y}, fields);
+      p.input("x", x, {{0, 1}});
+      p.output("y", y, {{0, 1}});
+      std::map<std::string, HostTensor> inputs;
+      inputs["x"] =
+          f32Tensor({4 * rows, columns}, randomValues(4 * rows * columns, 8));
+      expectBackendsAgree(p, inputs, 1e-6f);
+    }
+}
+
+} // namespace
+} // namespace switchyard::runtime
