@@ -1,0 +1,281 @@
+//===- GpuMoeLayerBench.cpp - Switch MoE layer on a GPU vs. cuBLAS sgemm --===//
+//
+// Times the Switch MoE feed-forward layer (RMS norm, router, top-1 route,
+// dispatch, relu expert FFN, combine, residual) on the cuda backend, one
+// device, at d_model 768 and d_ff 3072 for 8 and 64 experts, 4096 and 16384
+// tokens (sequences of 512) and capacity factors 1.0 and 1.25. In the same
+// run it times cuBLAS sgemm (one strided-batched call per expert GEMM) on
+// the padded expert-FFN shapes and prints the layer's throughput as a
+// fraction of sgemm's at equal FLOPs. Layer times are RunStats::wallTime:
+// input upload and output download included.
+//
+//===----------------------------------------------------------------------===//
+
+#include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/Registration.h"
+#include "switchyard/Runtime/CudaRuntime.h"
+#include "switchyard/Runtime/Random.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace switchyard;
+using namespace switchyard::runtime;
+
+namespace {
+
+constexpr int64_t kLength = 512;
+constexpr int64_t kModel = 768;
+constexpr int64_t kFF = 3072;
+constexpr int kWarmup = 2;
+constexpr int kIterations = 10;
+
+struct Config {
+  int64_t experts;
+  int64_t tokens;
+  double capacityFactor;
+
+  int64_t batch() const { return tokens / kLength; }
+  /// Per sequence (routing groups tokens by `length`).
+  int64_t capacity() const {
+    return static_cast<int64_t>(
+        std::ceil(capacityFactor * kLength / experts));
+  }
+};
+
+std::string tensor(std::initializer_list<std::pair<const char *, int64_t>> dims,
+                   const char *dtype = "f32") {
+  std::string text = "!mtf.tensor<[";
+  for (const auto &[name, size] : dims) {
+    if (text.back() != '[')
+      text += ", ";
+    text += std::string(name) + ":" + std::to_string(size);
+  }
+  return text + "], " + dtype + ">";
+}
+
+/// The layer as bench/moe_layer builds it, at `c`'s shapes.
+std::string layerIR(const Config &c) {
+  const int64_t b = c.batch(), e = c.experts, cap = c.capacity();
+  const std::string x =
+      tensor({{"batch", b}, {"length", kLength}, {"d_model", kModel}});
+  const std::string tokensI32 =
+      tensor({{"batch", b}, {"length", kLength}}, "i32");
+  const std::string tokensI1 = tensor({{"batch", b}, {"length", kLength}}, "i1");
+  const std::string tokensF32 = tensor({{"batch", b}, {"length", kLength}});
+  const std::string norm = tensor({{"d_model", kModel}});
+  const std::string router = tensor({{"experts", e}, {"d_model", kModel}});
+  const std::string logits =
+      tensor({{"batch", b}, {"length", kLength}, {"experts", e}});
+  const std::string wi =
+      tensor({{"experts", e}, {"d_ff", kFF}, {"d_model", kModel}});
+  const std::string wo =
+      tensor({{"experts", e}, {"d_model", kModel}, {"d_ff", kFF}});
+  const std::string buffers = tensor({{"experts", e},
+                                      {"batch", b},
+                                      {"expert_capacity", cap},
+                                      {"d_model", kModel}});
+  const std::string inner = tensor(
+      {{"experts", e}, {"batch", b}, {"expert_capacity", cap}, {"d_ff", kFF}});
+  char factor[32];
+  std::snprintf(factor, sizeof factor, "%g", c.capacityFactor);
+  std::string ir;
+  auto line = [&ir](const std::string &text) { ir += text + "\n"; };
+  line("module {");
+  line("  func.func @main(");
+  line("      %x: " + x + " {mtf.name = \"x\"},");
+  line("      %norm: " + norm + " {mtf.param = \"layer_norm.weight\"},");
+  line("      %router: " + router +
+       " {mtf.param = \"router.classifier.weight\"},");
+  line("      %wi: " + wi +
+       " {mtf.param = \"experts.expert_{experts}.wi.weight\"},");
+  line("      %wo: " + wo +
+       " {mtf.param = \"experts.expert_{experts}.wo.weight\"})");
+  line("      -> (" + x + " {mtf.name = \"y\"}, " + tokensI1 +
+       " {mtf.name = \"dropped\"}) {");
+  line("    %h = mtf.rms_norm %x, %norm along d_model {epsilon = 1.0e-6 : f64}"
+       " : " +
+       x + ", " + norm);
+  line("    %logits = mtf.einsum %h, %router : (" + x + ", " + router +
+       ") -> " + logits);
+  line("    %expert, %gate, %position, %dropped = moe.route %logits"
+       " tokens(length) experts(experts) capacity_factor(" +
+       std::string(factor) + ") : " + logits);
+  line("    %buffers = moe.dispatch %h, %expert, %position, %dropped"
+       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
+       x + ", " + tokensI32 + " -> " + buffers);
+  line("    %inner = mtf.einsum %buffers, %wi : (" + buffers + ", " + wi +
+       ") -> " + inner);
+  line("    %act = mtf.unary relu %inner : " + inner);
+  line("    %out = mtf.einsum %act, %wo : (" + inner + ", " + wo + ") -> " +
+       buffers);
+  line("    %moe = moe.combine %out, %expert, %position, %dropped, %gate"
+       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
+       buffers + ", " + tokensI32 + ", " + tokensF32 + " -> " + x);
+  line("    %y = mtf.binary add %x, %moe : (" + x + ", " + x + ") -> " + x);
+  line("    return %y, %dropped : " + x + ", " + tokensI1);
+  line("  }");
+  line("}");
+  return ir;
+}
+
+template <typename T> T check(absl::StatusOr<T> value, const char *what) {
+  if (!value.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", what,
+                 std::string(value.status().message()).c_str());
+    std::exit(1);
+  }
+  return *std::move(value);
+}
+
+void checkCuda(cudaError_t error, const char *what) {
+  if (error != cudaSuccess) {
+    std::fprintf(stderr, "error: %s: %s\n", what, cudaGetErrorString(error));
+    std::exit(1);
+  }
+}
+
+Executable compileLayer(const Config &c) {
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(layerIR(c), &context,
+                                              "gpu_moe_layer.mlir");
+  if (!module) {
+    std::fprintf(stderr, "error: cannot parse the generated layer\n");
+    std::exit(1);
+  }
+  mlir::FailureOr<std::string> bytes =
+      compileToExecutable(*module, {"b:1", "experts:b;batch:b", "", false});
+  if (mlir::failed(bytes)) {
+    std::fprintf(stderr, "error: cannot compile the layer\n");
+    std::exit(1);
+  }
+  return check(Executable::loadBytes(std::move(*bytes), "gpu_moe_layer"),
+               "load");
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// The median seconds of cuBLAS sgemm on the expert FFN's padded shapes:
+/// per expert [slots, d_model] x [d_model, d_ff] and back, one
+/// strided-batched call each.
+double sgemmSeconds(const Config &c) {
+  const int64_t slots = c.batch() * c.capacity();
+  float *a, *wi, *h, *wo, *out;
+  checkCuda(cudaMalloc(&a, c.experts * slots * kModel * 4), "malloc");
+  checkCuda(cudaMalloc(&wi, c.experts * kModel * kFF * 4), "malloc");
+  checkCuda(cudaMalloc(&h, c.experts * slots * kFF * 4), "malloc");
+  checkCuda(cudaMalloc(&wo, c.experts * kFF * kModel * 4), "malloc");
+  checkCuda(cudaMalloc(&out, c.experts * slots * kModel * 4), "malloc");
+  cudaMemset(a, 0, c.experts * slots * kModel * 4);
+  cudaMemset(wi, 0, c.experts * kModel * kFF * 4);
+  cudaMemset(wo, 0, c.experts * kFF * kModel * 4);
+  cublasHandle_t blas;
+  cublasCreate(&blas);
+  cublasSetMathMode(blas, CUBLAS_PEDANTIC_MATH);
+  const float one = 1.0f, zero = 0.0f;
+  auto once = [&] {
+    // Row-major [slots, kFF] = [slots, kModel] x [kModel, kFF], column-major.
+    cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, kFF, slots,
+                              kModel, &one, wi, kFF, kModel * kFF, a, kModel,
+                              slots * kModel, &zero, h, kFF, slots * kFF,
+                              c.experts);
+    cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, kModel, slots,
+                              kFF, &one, wo, kModel, kFF * kModel, h, kFF,
+                              slots * kFF, &zero, out, kModel, slots * kModel,
+                              c.experts);
+  };
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  std::vector<double> times;
+  for (int i = 0; i < kWarmup + kIterations; ++i) {
+    cudaEventRecord(start);
+    once();
+    cudaEventRecord(stop);
+    checkCuda(cudaEventSynchronize(stop), "sgemm");
+    float ms = 0;
+    cudaEventElapsedTime(&ms, start, stop);
+    if (i >= kWarmup)
+      times.push_back(ms / 1e3);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cublasDestroy(blas);
+  for (float *p : {a, wi, h, wo, out})
+    cudaFree(p);
+  return median(times);
+}
+
+} // namespace
+
+int main() {
+  if (cudaDeviceCount() == 0) {
+    std::fprintf(stderr, "error: no CUDA device\n");
+    return 1;
+  }
+  cudaDeviceProp properties;
+  checkCuda(cudaGetDeviceProperties(&properties, 0), "device properties");
+  std::printf("GPU: %s\n", properties.name);
+  std::printf("d_model %lld, d_ff %lld, sequences of %lld tokens; median of "
+              "%d runs after %d warm-up runs; f32 (no TF32)\n\n",
+              static_cast<long long>(kModel), static_cast<long long>(kFF),
+              static_cast<long long>(kLength), kIterations, kWarmup);
+  std::printf("%8s %7s %6s %9s %11s %11s %13s %13s\n", "experts", "tokens",
+              "cf", "capacity", "layer ms", "sgemm ms", "of sgemm", "kept tokens");
+  for (int64_t experts : {8, 64})
+    for (int64_t tokens : {4096, 16384})
+      for (double factor : {1.0, 1.25}) {
+        const Config c{experts, tokens, factor};
+        Executable executable = compileLayer(c);
+        MapWeightSource weights =
+            check(randomWeights(executable, 1), "weights");
+        std::map<std::string, HostTensor> inputs =
+            check(randomInputs(executable, 2), "inputs");
+        std::unique_ptr<CudaSession> session =
+            check(CudaSession::create(executable, &weights), "session");
+        std::vector<double> times;
+        int64_t kept = 0;
+        for (int i = 0; i < kWarmup + kIterations; ++i) {
+          RunResult result = check(session->run(inputs), "run");
+          if (i >= kWarmup)
+            times.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
+          kept = 0;
+          for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
+            kept += dropped == 0;
+        }
+        const double layer = median(times);
+        const double sgemm = sgemmSeconds(c);
+        std::printf("%8lld %7lld %6.2f %9lld %11.3f %11.3f %12.1f%% %13lld\n",
+                    static_cast<long long>(experts),
+                    static_cast<long long>(tokens), factor,
+                    static_cast<long long>(c.capacity()), layer * 1e3,
+                    sgemm * 1e3, 100.0 * sgemm / layer,
+                    static_cast<long long>(kept));
+        std::fflush(stdout);
+      }
+  std::printf("\n'of sgemm' is the sgemm time of the padded expert GEMMs "
+              "over the layer's time: the layer's throughput as a fraction "
+              "of cuBLAS sgemm at equal FLOPs.\n");
+  return 0;
+}
