@@ -27,6 +27,7 @@ command -v nvcc >/dev/null || die "nvcc not found: put the CUDA toolkit on PATH"
 mkdir -p "$build"
 mkdir -p "$(dirname "$report")"
 : >"$report"
+trap 'echo "gpu_check: FAILED at line $LINENO; report: $report" | tee -a "$report" >&2' ERR
 section() { printf '\n===== %s =====\n' "$*" | tee -a "$report"; }
 
 section "machine"
@@ -40,7 +41,7 @@ section "machine"
 section "configure and build"
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DSWITCHYARD_ENABLE_CUDA=ON 2>&1 | tail -3 | tee -a "$report"
-cmake --build "$build" -j "$jobs" 2>&1 | tail -3 | tee -a "$report"
+cmake --build "$build" -j "$jobs" 2>&1 | tail -20 | tee -a "$report"
 
 section "GPU tests (ctest -R Cuda)"
 status=0
