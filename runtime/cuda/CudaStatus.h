@@ -1,6 +1,6 @@
-//===- CudaStatus.h - CUDA, cuBLAS and NCCL errors as absl::Status -*- C++ -*-//
+//===- CudaStatus.h - CUDA and cuBLAS errors as absl::Status -----*- C++ -*-===//
 //
-// Every call into the CUDA runtime, cuBLAS or NCCL goes through one of these
+// Every call into the CUDA runtime or cuBLAS goes through one of these
 // macros, which turn a failure into an absl::Status naming the call's
 // source location and the library's own error name and description.
 //
