@@ -55,21 +55,22 @@ namespace {
 
 constexpr int kOpKindCount = static_cast<int>(fb::OpKind::MAX) + 1;
 
-/// Runs `body(device)` on one thread per device; returns the first error,
-/// preferring a device's own failure to the timeouts and aborts it causes
-/// in its peers.
-absl::Status onEveryDevice(int64_t devices,
+/// Runs `body(device)` on one thread per device of `devices`; returns the
+/// first error, preferring a device's own failure to the timeouts and aborts
+/// it causes in its peers.
+absl::Status onEveryDevice(const std::vector<int64_t> &devices,
                            const std::function<absl::Status(int64_t)> &body) {
-  std::vector<absl::Status> statuses(devices);
+  std::vector<absl::Status> statuses(devices.size());
   std::vector<std::thread> threads;
-  for (int64_t d = 0; d < devices; ++d)
-    threads.emplace_back([&, d] { statuses[d] = body(d); });
+  for (size_t i = 0; i < devices.size(); ++i)
+    threads.emplace_back([&, i] { statuses[i] = body(devices[i]); });
   for (std::thread &thread : threads)
     thread.join();
   const absl::Status *first = nullptr;
   int64_t firstDevice = 0;
-  for (int64_t d = 0; d < devices; ++d) {
-    const absl::Status &s = statuses[d];
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const absl::Status &s = statuses[i];
+    const int64_t d = devices[i];
     if (s.ok())
       continue;
     const bool secondary = absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
@@ -90,7 +91,14 @@ absl::Status onEveryDevice(int64_t devices,
 struct CpuSession::State {
   Executable executable;
   const Program *program = nullptr;
+  /// The devices this process runs (SessionOptions::localDevices).
+  std::vector<int64_t> devices;
+  CollectiveFactory collectives;
+  /// Indexed by device id; empty for devices of other processes.
   std::vector<HostTensor> arenas;
+  /// Only where other processes run some devices: per local device, per
+  /// output, the all-gathered blocks of every device.
+  std::vector<std::vector<std::vector<std::byte>>> gatheredOutputs;
   std::vector<Workspace> workspaces;
   /// Indexed by op; set for einsums.
   std::vector<std::unique_ptr<EinsumPlan>> einsums;
@@ -180,17 +188,31 @@ CpuSession::create(const Executable &executable, const WeightSource *weights,
   const Program &program = executable.program();
   state->program = &program;
   const int64_t devices = program.mesh.deviceCount();
+  state->devices = options.localDevices;
+  if (state->devices.empty())
+    for (int64_t d = 0; d < devices; ++d)
+      state->devices.push_back(d);
+  for (int64_t d : state->devices)
+    if (d < 0 || d >= devices)
+      return absl::InvalidArgumentError(
+          absl::StrCat("local device ", d, " is not a device of the mesh ",
+                       program.mesh.toString()));
+  if (!options.collectives &&
+      static_cast<int64_t>(state->devices.size()) != devices)
+    return absl::InvalidArgumentError(
+        "running only some of the mesh's devices needs a collective factory");
+  state->collectives = options.collectives;
   if (options.blasThreads >= 0) {
     const int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
     openblas_set_num_threads(static_cast<int>(
         options.blasThreads > 0 ? options.blasThreads
                                 : std::max<int64_t>(1, hardware / devices)));
   }
-  for (int64_t d = 0; d < devices; ++d) {
+  state->arenas.resize(devices);
+  for (int64_t d : state->devices) {
     SY_ASSIGN_OR_RETURN(
-        HostTensor arena,
+        state->arenas[d],
         HostTensor::allocate(DType::Bool, {program.arenaBytes}));
-    state->arenas.push_back(std::move(arena));
   }
   state->workspaces.resize(devices);
   state->savedWeights.resize(devices);
@@ -202,7 +224,7 @@ CpuSession::create(const Executable &executable, const WeightSource *weights,
 
   SY_ASSIGN_OR_RETURN(std::vector<int> weightInputs,
                       weightInputs(program, weights));
-  SY_RETURN_IF_ERROR(onEveryDevice(devices, [&](int64_t device) {
+  SY_RETURN_IF_ERROR(onEveryDevice(state->devices, [&](int64_t device) {
     for (int input : weightInputs) {
       const BindingSpec &binding = program.inputs[input];
       SY_RETURN_IF_ERROR(readWeightBlock(
@@ -218,7 +240,7 @@ CpuSession::create(const Executable &executable, const WeightSource *weights,
     if (!weightBytesReused(program, input))
       continue;
     const ValueSpec &weight = program.values[program.inputs[input].value];
-    for (int64_t d = 0; d < devices; ++d) {
+    for (int64_t d : state->devices) {
       SY_ASSIGN_OR_RETURN(
           HostTensor saved,
           HostTensor::allocate(DType::Bool, {weight.type.byteSize()}));
@@ -240,26 +262,74 @@ CpuSession::run(const std::map<std::string, HostTensor> &inputs,
   SY_RETURN_IF_ERROR(checkRunInputs(program, inputs));
 
   const auto start = absl::Now();
-  SY_ASSIGN_OR_RETURN(
-      std::vector<std::unique_ptr<Collective>> collectives,
-      createLocalCollectives(program.mesh, {options.collectiveTimeout}));
+  const std::vector<int64_t> &local = state_->devices;
+  std::vector<std::unique_ptr<Collective>> collectives;
+  if (state_->collectives) {
+    SY_ASSIGN_OR_RETURN(
+        collectives,
+        state_->collectives(program.mesh, options.collectiveTimeout));
+  } else {
+    SY_ASSIGN_OR_RETURN(
+        collectives,
+        createLocalCollectives(program.mesh, {options.collectiveTimeout}));
+  }
+  if (collectives.size() != local.size())
+    return absl::InternalError(
+        absl::StrCat("the collective factory made ", collectives.size(),
+                     " endpoints for ", local.size(), " devices"));
+  std::vector<Collective *> collectiveOf(devices);
+  for (size_t i = 0; i < local.size(); ++i)
+    collectiveOf[local[i]] = collectives[i].get();
+  // Where other processes run some devices, every device all-gathers the
+  // outputs' blocks over the whole mesh (group order is device order).
+  const bool distributed = static_cast<int64_t>(local.size()) != devices;
+  std::vector<int> allAxes(program.mesh.axisCount());
+  for (size_t a = 0; a < allAxes.size(); ++a)
+    allAxes[a] = static_cast<int>(a);
+  state_->gatheredOutputs.resize(distributed ? devices : 0);
   std::vector<std::array<int64_t, kCollectiveKindCount>> bytes(devices);
   std::vector<std::vector<OpKindTime>> times(
       devices, std::vector<OpKindTime>(kOpKindCount));
-  SY_RETURN_IF_ERROR(onEveryDevice(devices, [&](int64_t device) {
-    return state_->runDevice(device, *collectives[device], inputs, options,
-                             bytes[device], times[device]);
+  SY_RETURN_IF_ERROR(onEveryDevice(local, [&](int64_t device) {
+    Collective &collective = *collectiveOf[device];
+    SY_RETURN_IF_ERROR(state_->runDevice(device, collective, inputs, options,
+                                         bytes[device], times[device]));
+    if (!distributed)
+      return absl::OkStatus();
+    std::vector<std::vector<std::byte>> &gathered =
+        state_->gatheredOutputs[device];
+    gathered.resize(program.outputs.size());
+    for (size_t o = 0; o < program.outputs.size(); ++o) {
+      const ValueSpec &value = program.values[program.outputs[o].value];
+      gathered[o].resize(value.type.byteSize() * devices);
+      SY_RETURN_IF_ERROR(collective.allGather(
+          allAxes, value.type.dtype,
+          static_cast<const std::byte *>(state_->arenas[device].data()) +
+              value.offset,
+          gathered[o].data(),
+          {1, value.type.byteSize() /
+                  static_cast<int64_t>(dtypeSize(value.type.dtype))}));
+    }
+    return absl::OkStatus();
   }));
 
+  // A value's bytes on a device: in its arena, or where other processes run
+  // some devices, in the all-gathered blocks.
+  auto block = [&](int64_t device, int value) -> const std::byte * {
+    if (!distributed)
+      return static_cast<const std::byte *>(state_->arenas[device].data()) +
+             program.values[value].offset;
+    const auto output =
+        std::find_if(program.outputs.begin(), program.outputs.end(),
+                     [&](const BindingSpec &b) { return b.value == value; });
+    return state_
+               ->gatheredOutputs[local.front()]
+                                [output - program.outputs.begin()]
+               .data() +
+           device * program.values[value].type.byteSize();
+  };
   RunResult result;
-  SY_ASSIGN_OR_RETURN(
-      result.outputs,
-      assembleOutputs(program,
-                      [&](int64_t device, int value) -> const std::byte * {
-                        return static_cast<const std::byte *>(
-                                   state_->arenas[device].data()) +
-                               program.values[value].offset;
-                      }));
+  SY_ASSIGN_OR_RETURN(result.outputs, assembleOutputs(program, block));
   RunStats &stats = result.stats;
   fillCollectiveStats(state_->collectiveCounts, bytes, stats);
   if (options.profileOps)

@@ -6,6 +6,9 @@
 #ifdef SWITCHYARD_HAVE_CUDA
 #include "switchyard/Runtime/CudaRuntime.h"
 #endif
+#ifdef SWITCHYARD_HAVE_MPI
+#include "switchyard/Runtime/MpiCollective.h"
+#endif
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/Random.h"
 #include "switchyard/Runtime/SafeTensors.h"
@@ -30,9 +33,13 @@ namespace switchyard::driver {
 cl::SubCommand runCommand(
     "run",
     "Run an executable on the CPU mesh: one thread per device, in-process "
-    "collectives.\n\n"
+    "collectives. Under mpirun the mesh's devices are split evenly over the "
+    "processes (rank r runs devices [r V, (r + 1) V)), which exchange data "
+    "over MPI; rank 0 prints and writes the outputs.\n\n"
     "  switchyard run layer.syx --weights model.safetensors \\\n"
-    "      --input x=x.npy --output out/ --timing\n");
+    "      --input x=x.npy --output out/ --timing\n"
+    "  mpirun -np 4 switchyard run layer.syx --random-weights 1 "
+    "--random-inputs 2\n");
 
 static cl::OptionCategory runCategory("run options");
 static cl::opt<std::string> executablePath(cl::Positional, cl::Required,
@@ -113,9 +120,26 @@ absl::StatusOr<HostTensor> narrowToInt32(HostTensor tensor, StringRef name) {
   return narrow;
 }
 
-/// Prints `status` as the driver's error and returns the exit code.
+#ifdef SWITCHYARD_HAVE_MPI
+/// This process's MPI job, when an MPI launcher started it.
+static std::unique_ptr<MpiJob> mpiJob;
+#endif
+
+/// Prints `status` as the driver's error and returns the exit code; in an
+/// MPI job, ends every process of it instead.
 static int fail(const absl::Status &status) {
-  errs() << "switchyard run: " << status.ToString() << "\n";
+  errs() << "switchyard run: ";
+#ifdef SWITCHYARD_HAVE_MPI
+  if (mpiJob)
+    errs() << "rank " << mpiJob->rank() << ": ";
+#endif
+  errs() << status.ToString() << "\n";
+#ifdef SWITCHYARD_HAVE_MPI
+  if (mpiJob) {
+    errs().flush();
+    mpiJob->abort(1);
+  }
+#endif
   return 1;
 }
 
@@ -182,6 +206,14 @@ static std::string summarize(const HostTensor &tensor) {
 }
 
 int runRun() {
+#ifdef SWITCHYARD_HAVE_MPI
+  if (MpiJob::launched()) {
+    absl::StatusOr<std::unique_ptr<MpiJob>> job = MpiJob::initialize();
+    if (!job.ok())
+      return fail(job.status());
+    mpiJob = std::move(*job);
+  }
+#endif
   absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
   if (!executable.ok())
     return fail(executable.status());
@@ -223,6 +255,21 @@ int runRun() {
       inputs->try_emplace(name, std::move(tensor));
   }
 
+  SessionOptions sessionOptions;
+  bool printer = true;
+#ifdef SWITCHYARD_HAVE_MPI
+  if (mpiJob) {
+    absl::StatusOr<std::vector<int64_t>> local =
+        mpiJob->localDevices(executable->mesh());
+    if (!local.ok())
+      return fail(local.status());
+    sessionOptions.localDevices = std::move(*local);
+    sessionOptions.collectives = [](const Mesh &mesh, absl::Duration timeout) {
+      return mpiJob->createCollectives(mesh, timeout);
+    };
+    printer = mpiJob->rank() == 0;
+  }
+#endif
   // The backend's run(), whichever session it is.
   std::function<absl::StatusOr<RunResult>(
       const std::map<std::string, HostTensor> &, const RunOptions &)>
@@ -248,7 +295,7 @@ int runRun() {
 #endif
   } else if (backendName == "cpu") {
     absl::StatusOr<std::unique_ptr<CpuSession>> session =
-        CpuSession::create(*executable, weights);
+        CpuSession::create(*executable, weights, sessionOptions);
     if (!session.ok())
       return fail(session.status());
     run = [session = std::shared_ptr<CpuSession>(std::move(*session))](
@@ -268,7 +315,7 @@ int runRun() {
     absl::StatusOr<RunResult> result = run(*inputs, options);
     if (!result.ok())
       return fail(result.status());
-    if (printTiming)
+    if (printTiming && printer)
       outs() << "run " << i + 1 << ": "
              << format("%.3f ms",
                        absl::ToDoubleMilliseconds(result->stats.wallTime))
@@ -276,8 +323,23 @@ int runRun() {
     last.emplace(std::move(*result));
   }
 
+  if (!printer) {
+#ifdef SWITCHYARD_HAVE_MPI
+    mpiJob.reset();
+#endif
+    return 0;
+  }
   outs() << "ran on " << meshDevices << (cuda ? " CUDA" : " CPU") << " device"
-         << (meshDevices == 1 ? "" : "s") << "\n"
+         << (meshDevices == 1 ? "" : "s");
+  const char *whose = "all devices";
+#ifdef SWITCHYARD_HAVE_MPI
+  if (mpiJob) {
+    outs() << " in " << mpiJob->size() << " MPI process"
+           << (mpiJob->size() == 1 ? "" : "es");
+    whose = "rank 0's devices";
+  }
+#endif
+  outs() << "\n"
          << "outputs:\n";
   for (const auto &[name, tensor] : last->outputs) {
     outs() << "  " << name << " [";
@@ -288,7 +350,7 @@ int runRun() {
       outs() << "  " << summary;
     outs() << "\n";
   }
-  outs() << "collectives (bytes moved, all devices):\n";
+  outs() << "collectives (bytes moved, " << whose << "):\n";
   bool any = false;
   for (int kind = 0; kind < kCollectiveKindCount; ++kind) {
     const CollectiveStats &stats = last->stats.collectives[kind];
@@ -312,6 +374,9 @@ int runRun() {
   if (!outputPath.empty())
     if (absl::Status status = writeOutputs(*last); !status.ok())
       return fail(status);
+#ifdef SWITCHYARD_HAVE_MPI
+  mpiJob.reset();
+#endif
   return 0;
 }
 

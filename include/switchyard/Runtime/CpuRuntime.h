@@ -16,6 +16,7 @@
 #ifndef SWITCHYARD_RUNTIME_CPURUNTIME_H
 #define SWITCHYARD_RUNTIME_CPURUNTIME_H
 
+#include "switchyard/Runtime/Collective.h"
 #include "switchyard/Runtime/Executable.h"
 #include "switchyard/Runtime/Tensor.h"
 #include "switchyard/Runtime/WeightSource.h"
@@ -25,6 +26,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,10 +47,24 @@ inline constexpr int kCollectiveKindCount = 5;
 /// "all_reduce", "all_gather", ...
 absl::string_view collectiveKindName(CollectiveKind kind);
 
+/// Makes the collective endpoints of one run, one per device the session
+/// runs, in SessionOptions::localDevices order, waiting at most `timeout`.
+using CollectiveFactory =
+    std::function<absl::StatusOr<std::vector<std::unique_ptr<Collective>>>(
+        const Mesh &mesh, absl::Duration timeout)>;
+
 struct SessionOptions {
   /// OpenBLAS threads for the whole process; 0 picks max(1, hardware
   /// threads / devices), a negative value leaves the setting alone.
   int blasThreads = 0;
+  /// The mesh devices this process runs, e.g. one MPI rank's (MpiJob); empty
+  /// runs them all. Each reads only its own weight slices. With only some
+  /// devices here, `collectives` must reach the others, and every run
+  /// all-gathers the outputs' blocks so that each process returns the whole
+  /// outputs; statistics count this process's devices only.
+  std::vector<int64_t> localDevices;
+  /// Null: the in-process `local` collectives, which need every device here.
+  CollectiveFactory collectives;
 };
 
 struct RunOptions {
@@ -69,7 +85,8 @@ struct CollectiveStats {
   int64_t count = 0;
   /// Bytes summed over all devices.
   int64_t bytes = 0;
-  /// Bytes per device, indexed by device id.
+  /// Bytes per device, indexed by device id (0 for devices of other
+  /// processes).
   std::vector<int64_t> bytesPerDevice;
 };
 
