@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "bench/common/SwitchLayerIR.h"
 #include "switchyard/Compiler/Compile.h"
 #include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/CudaRuntime.h"
@@ -48,88 +49,12 @@ struct Config {
   double capacityFactor;
 
   int64_t batch() const { return tokens / kLength; }
+  bench::SwitchLayerShape shape() const {
+    return {batch(), kLength, kModel, kFF, experts, capacityFactor};
+  }
   /// Per sequence (routing groups tokens by `length`).
-  int64_t capacity() const {
-    return static_cast<int64_t>(
-        std::ceil(capacityFactor * kLength / experts));
-  }
+  int64_t capacity() const { return shape().capacity(); }
 };
-
-std::string tensor(std::initializer_list<std::pair<const char *, int64_t>> dims,
-                   const char *dtype = "f32") {
-  std::string text = "!mtf.tensor<[";
-  for (const auto &[name, size] : dims) {
-    if (text.back() != '[')
-      text += ", ";
-    text += std::string(name) + ":" + std::to_string(size);
-  }
-  return text + "], " + dtype + ">";
-}
-
-/// The layer as bench/moe_layer builds it, at `c`'s shapes.
-std::string layerIR(const Config &c) {
-  const int64_t b = c.batch(), e = c.experts, cap = c.capacity();
-  const std::string x =
-      tensor({{"batch", b}, {"length", kLength}, {"d_model", kModel}});
-  const std::string tokensI32 =
-      tensor({{"batch", b}, {"length", kLength}}, "i32");
-  const std::string tokensI1 = tensor({{"batch", b}, {"length", kLength}}, "i1");
-  const std::string tokensF32 = tensor({{"batch", b}, {"length", kLength}});
-  const std::string norm = tensor({{"d_model", kModel}});
-  const std::string router = tensor({{"experts", e}, {"d_model", kModel}});
-  const std::string logits =
-      tensor({{"batch", b}, {"length", kLength}, {"experts", e}});
-  const std::string wi =
-      tensor({{"experts", e}, {"d_ff", kFF}, {"d_model", kModel}});
-  const std::string wo =
-      tensor({{"experts", e}, {"d_model", kModel}, {"d_ff", kFF}});
-  const std::string buffers = tensor({{"experts", e},
-                                      {"batch", b},
-                                      {"expert_capacity", cap},
-                                      {"d_model", kModel}});
-  const std::string inner = tensor(
-      {{"experts", e}, {"batch", b}, {"expert_capacity", cap}, {"d_ff", kFF}});
-  char factor[32];
-  std::snprintf(factor, sizeof factor, "%g", c.capacityFactor);
-  std::string ir;
-  auto line = [&ir](const std::string &text) { ir += text + "\n"; };
-  line("module {");
-  line("  func.func @main(");
-  line("      %x: " + x + " {mtf.name = \"x\"},");
-  line("      %norm: " + norm + " {mtf.param = \"layer_norm.weight\"},");
-  line("      %router: " + router +
-       " {mtf.param = \"router.classifier.weight\"},");
-  line("      %wi: " + wi +
-       " {mtf.param = \"experts.expert_{experts}.wi.weight\"},");
-  line("      %wo: " + wo +
-       " {mtf.param = \"experts.expert_{experts}.wo.weight\"})");
-  line("      -> (" + x + " {mtf.name = \"y\"}, " + tokensI1 +
-       " {mtf.name = \"dropped\"}) {");
-  line("    %h = mtf.rms_norm %x, %norm along d_model {epsilon = 1.0e-6 : f64}"
-       " : " +
-       x + ", " + norm);
-  line("    %logits = mtf.einsum %h, %router : (" + x + ", " + router +
-       ") -> " + logits);
-  line("    %expert, %gate, %position, %dropped = moe.route %logits"
-       " tokens(length) experts(experts) capacity_factor(" +
-       std::string(factor) + ") : " + logits);
-  line("    %buffers = moe.dispatch %h, %expert, %position, %dropped"
-       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
-       x + ", " + tokensI32 + " -> " + buffers);
-  line("    %inner = mtf.einsum %buffers, %wi : (" + buffers + ", " + wi +
-       ") -> " + inner);
-  line("    %act = mtf.unary relu %inner : " + inner);
-  line("    %out = mtf.einsum %act, %wo : (" + inner + ", " + wo + ") -> " +
-       buffers);
-  line("    %moe = moe.combine %out, %expert, %position, %dropped, %gate"
-       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
-       buffers + ", " + tokensI32 + ", " + tokensF32 + " -> " + x);
-  line("    %y = mtf.binary add %x, %moe : (" + x + ", " + x + ") -> " + x);
-  line("    return %y, %dropped : " + x + ", " + tokensI1);
-  line("  }");
-  line("}");
-  return ir;
-}
 
 template <typename T> T check(absl::StatusOr<T> value, const char *what) {
   if (!value.ok()) {
@@ -154,7 +79,7 @@ Executable compileLayer(const Config &c) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(layerIR(c), &context,
+      mlir::parseSourceString<mlir::ModuleOp>(bench::switchLayerIR(c.shape()), &context,
                                               "gpu_moe_layer.mlir");
   if (!module) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");

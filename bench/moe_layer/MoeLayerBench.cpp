@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "bench/common/SwitchLayerIR.h"
 #include "switchyard/Compiler/Compile.h"
 #include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/CpuRuntime.h"
@@ -45,95 +46,11 @@ constexpr int64_t kFF = 3072;
 constexpr int64_t kExperts = 8;
 constexpr double kCapacityFactor = 1.25;
 constexpr int64_t kTokens = kBatch * kLength;
+const bench::SwitchLayerShape kShape{kBatch,   kLength,  kModel,
+                                     kFF,      kExperts, kCapacityFactor};
 /// Per sequence (routing groups tokens by `length`): ceil(1.25 * 512 / 8).
-const int64_t kCapacity =
-    static_cast<int64_t>(std::ceil(kCapacityFactor * kLength / kExperts));
+const int64_t kCapacity = kShape.capacity();
 const char *const kLayout = "experts:b;batch:b";
-
-/// `!mtf.tensor<[name:size, ...], dtype>`.
-std::string tensor(std::initializer_list<std::pair<const char *, int64_t>> dims,
-                   const char *dtype = "f32") {
-  std::string text = "!mtf.tensor<[";
-  for (const auto &[name, size] : dims) {
-    if (text.back() != '[')
-      text += ", ";
-    text += std::string(name) + ":" + std::to_string(size);
-  }
-  return text + "], " + dtype + ">";
-}
-
-/// The layer in our IR, as test/Equivalence/models/moe.mlir at the shapes
-/// above: RMS norm, f32 router, top-1 routing, dispatch, relu expert FFN,
-/// combine, residual add. Returns `y` and the routing's `dropped` mask (to
-/// count the tokens the experts process); no z or load-balancing loss.
-std::string layerIR() {
-  const std::string x =
-      tensor({{"batch", kBatch}, {"length", kLength}, {"d_model", kModel}});
-  const std::string tokensI32 =
-      tensor({{"batch", kBatch}, {"length", kLength}}, "i32");
-  const std::string tokensI1 =
-      tensor({{"batch", kBatch}, {"length", kLength}}, "i1");
-  const std::string tokensF32 =
-      tensor({{"batch", kBatch}, {"length", kLength}});
-  const std::string norm = tensor({{"d_model", kModel}});
-  const std::string router =
-      tensor({{"experts", kExperts}, {"d_model", kModel}});
-  const std::string logits =
-      tensor({{"batch", kBatch}, {"length", kLength}, {"experts", kExperts}});
-  const std::string wi =
-      tensor({{"experts", kExperts}, {"d_ff", kFF}, {"d_model", kModel}});
-  const std::string wo =
-      tensor({{"experts", kExperts}, {"d_model", kModel}, {"d_ff", kFF}});
-  const std::string buffers = tensor({{"experts", kExperts},
-                                      {"batch", kBatch},
-                                      {"expert_capacity", kCapacity},
-                                      {"d_model", kModel}});
-  const std::string inner = tensor({{"experts", kExperts},
-                                    {"batch", kBatch},
-                                    {"expert_capacity", kCapacity},
-                                    {"d_ff", kFF}});
-  char factor[32];
-  std::snprintf(factor, sizeof factor, "%g", kCapacityFactor);
-
-  std::string ir;
-  auto line = [&ir](const std::string &text) { ir += text + "\n"; };
-  line("module {");
-  line("  func.func @main(");
-  line("      %x: " + x + " {mtf.name = \"x\"},");
-  line("      %norm: " + norm + " {mtf.param = \"layer_norm.weight\"},");
-  line("      %router: " + router +
-       " {mtf.param = \"router.classifier.weight\"},");
-  line("      %wi: " + wi +
-       " {mtf.param = \"experts.expert_{experts}.wi.weight\"},");
-  line("      %wo: " + wo +
-       " {mtf.param = \"experts.expert_{experts}.wo.weight\"})");
-  line("      -> (" + x + " {mtf.name = \"y\"}, " + tokensI1 +
-       " {mtf.name = \"dropped\"}) {");
-  line("    %h = mtf.rms_norm %x, %norm along d_model {epsilon = 1.0e-6 : f64}"
-       " : " +
-       x + ", " + norm);
-  line("    %logits = mtf.einsum %h, %router : (" + x + ", " + router +
-       ") -> " + logits);
-  line("    %expert, %gate, %position, %dropped = moe.route %logits"
-       " tokens(length) experts(experts) capacity_factor(" +
-       std::string(factor) + ") : " + logits);
-  line("    %buffers = moe.dispatch %h, %expert, %position, %dropped"
-       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
-       x + ", " + tokensI32 + " -> " + buffers);
-  line("    %inner = mtf.einsum %buffers, %wi : (" + buffers + ", " + wi +
-       ") -> " + inner);
-  line("    %act = mtf.unary relu %inner : " + inner);
-  line("    %out = mtf.einsum %act, %wo : (" + inner + ", " + wo + ") -> " +
-       buffers);
-  line("    %moe = moe.combine %out, %expert, %position, %dropped, %gate"
-       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
-       buffers + ", " + tokensI32 + ", " + tokensF32 + " -> " + x);
-  line("    %y = mtf.binary add %x, %moe : (" + x + ", " + x + ") -> " + x);
-  line("    return %y, %dropped : " + x + ", " + tokensI1);
-  line("  }");
-  line("}");
-  return ir;
-}
 
 /// The value of `value`, or exits with its error about `what`.
 template <typename T> T check(absl::StatusOr<T> value, const char *what) {
@@ -153,7 +70,7 @@ Executable compileLayer(const std::string &mesh) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(layerIR(), &context,
+      mlir::parseSourceString<mlir::ModuleOp>(bench::switchLayerIR(kShape), &context,
                                               "moe_layer.mlir");
   if (!module) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");
