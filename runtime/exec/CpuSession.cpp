@@ -177,6 +177,8 @@ CpuSession::State::runDevice(int64_t device, Collective &collective,
 
 CpuSession::CpuSession(std::unique_ptr<State> state)
     : state_(std::move(state)) {}
+Session::~Session() = default;
+
 CpuSession::~CpuSession() = default;
 
 const Executable &CpuSession::executable() const { return state_->executable; }

@@ -12,7 +12,7 @@
 namespace switchyard::runtime {
 
 absl::StatusOr<HostTensor>
-generateGreedy(CpuSession &session, std::map<std::string, HostTensor> inputs,
+generateGreedy(Session &session, std::map<std::string, HostTensor> inputs,
                const GenerateOptions &options) {
   const BindingSpec *decoderBinding = nullptr;
   for (const BindingSpec &binding : session.executable().inputs())

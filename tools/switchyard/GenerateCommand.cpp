@@ -5,6 +5,7 @@
 #include "switchyard/Compiler/Compile.h"
 #include "switchyard/Compiler/HFImport.h"
 #include "switchyard/Compiler/Registration.h"
+#include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/Generate.h"
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/SafeTensors.h"

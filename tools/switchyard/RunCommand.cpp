@@ -270,38 +270,28 @@ int runRun() {
     printer = mpiJob->rank() == 0;
   }
 #endif
-  // The backend's run(), whichever session it is.
-  std::function<absl::StatusOr<RunResult>(
-      const std::map<std::string, HostTensor> &, const RunOptions &)>
-      run;
-  const bool cuda = backendName == "cuda";
-  if (cuda) {
+  std::unique_ptr<Session> session;
+  if (backendName == "cuda") {
 #ifdef SWITCHYARD_HAVE_CUDA
     if (cudaDeviceCount() == 0)
       return fail(absl::FailedPreconditionError(
           "--backend cuda: no CUDA device"));
-    absl::StatusOr<std::unique_ptr<CudaSession>> session =
+    absl::StatusOr<std::unique_ptr<CudaSession>> created =
         CudaSession::create(*executable, weights);
-    if (!session.ok())
-      return fail(session.status());
-    run = [session = std::shared_ptr<CudaSession>(std::move(*session))](
-              const auto &inputs, const auto &options) {
-      return session->run(inputs, options);
-    };
+    if (!created.ok())
+      return fail(created.status());
+    session = std::move(*created);
 #else
     return fail(absl::FailedPreconditionError(
         "--backend cuda: switchyard was built without CUDA (configure with "
         "-DSWITCHYARD_ENABLE_CUDA=ON)"));
 #endif
   } else if (backendName == "cpu") {
-    absl::StatusOr<std::unique_ptr<CpuSession>> session =
+    absl::StatusOr<std::unique_ptr<CpuSession>> created =
         CpuSession::create(*executable, weights, sessionOptions);
-    if (!session.ok())
-      return fail(session.status());
-    run = [session = std::shared_ptr<CpuSession>(std::move(*session))](
-              const auto &inputs, const auto &options) {
-      return session->run(inputs, options);
-    };
+    if (!created.ok())
+      return fail(created.status());
+    session = std::move(*created);
   } else {
     return fail(absl::InvalidArgumentError(
         "--backend must be cpu or cuda, got '" + backendName + "'"));
@@ -312,7 +302,7 @@ int runRun() {
 
   std::optional<RunResult> last;
   for (int i = 0; i < std::max(1, repeatCount.getValue()); ++i) {
-    absl::StatusOr<RunResult> result = run(*inputs, options);
+    absl::StatusOr<RunResult> result = session->run(*inputs, options);
     if (!result.ok())
       return fail(result.status());
     if (printTiming && printer)
@@ -329,7 +319,8 @@ int runRun() {
 #endif
     return 0;
   }
-  outs() << "ran on " << meshDevices << (cuda ? " CUDA" : " CPU") << " device"
+  outs() << "ran on " << meshDevices
+         << (backendName == "cuda" ? " CUDA" : " CPU") << " device"
          << (meshDevices == 1 ? "" : "s");
   const char *whose = "all devices";
 #ifdef SWITCHYARD_HAVE_MPI

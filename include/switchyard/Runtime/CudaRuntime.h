@@ -38,7 +38,7 @@ struct CudaSessionOptions {
 };
 
 /// An executable bound to its weights on a GPU.
-class CudaSession {
+class CudaSession final : public Session {
 public:
   /// As CpuSession::create; fails with FailedPrecondition when there is no
   /// CUDA device.
@@ -46,16 +46,16 @@ public:
   create(const Executable &executable, const WeightSource *weights,
          const CudaSessionOptions &options = {});
 
-  ~CudaSession();
+  ~CudaSession() override;
 
-  const Executable &executable() const;
+  const Executable &executable() const override;
 
   /// As CpuSession::run. RunOptions::collectiveTimeout does not apply (the
   /// collectives cannot wait on a failed peer); with profileOps the host
   /// waits for every op, which serializes the devices.
   [[nodiscard]] absl::StatusOr<RunResult>
   run(const std::map<std::string, HostTensor> &inputs,
-      const RunOptions &options = {});
+      const RunOptions &options = {}) override;
 
 private:
   struct State;

@@ -12,7 +12,7 @@
 #ifndef SWITCHYARD_RUNTIME_GENERATE_H
 #define SWITCHYARD_RUNTIME_GENERATE_H
 
-#include "switchyard/Runtime/CpuRuntime.h"
+#include "switchyard/Runtime/Session.h"
 
 namespace switchyard::runtime {
 
@@ -33,7 +33,7 @@ struct GenerateOptions {
 /// attention_mask). Returns [batch, steps + 1] i32 ids, start token
 /// included.
 [[nodiscard]] absl::StatusOr<HostTensor>
-generateGreedy(CpuSession &session, std::map<std::string, HostTensor> inputs,
+generateGreedy(Session &session, std::map<std::string, HostTensor> inputs,
                const GenerateOptions &options);
 
 } // namespace switchyard::runtime
