@@ -12,6 +12,9 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -65,6 +68,34 @@ static cl::opt<std::string> outputPath(
 static int fail(const absl::Status &status) {
   errs() << "switchyard generate: " << status.ToString() << "\n";
   return 1;
+}
+
+/// The start, end and padding token ids of the model's config.json, where
+/// it states them (HF-SWITCH-SEMANTICS §4.10, §6.1).
+static absl::Status readSpecialTokens(StringRef model,
+                                      GenerateOptions &options) {
+  SmallString<256> path(model);
+  if (sys::fs::is_directory(path))
+    sys::path::append(path, "config.json");
+  auto file = MemoryBuffer::getFile(path);
+  if (!file)
+    return absl::NotFoundError(("cannot read " + path + ": " +
+                                file.getError().message())
+                                   .str());
+  Expected<json::Value> config = json::parse((*file)->getBuffer());
+  if (!config)
+    return absl::InvalidArgumentError(
+        (path + ": " + toString(config.takeError())).str());
+  if (const json::Object *object = config->getAsObject()) {
+    auto read = [&](StringRef key, int32_t &token) {
+      if (std::optional<int64_t> value = object->getInteger(key))
+        token = static_cast<int32_t>(*value);
+    };
+    read("decoder_start_token_id", options.decoderStartToken);
+    read("eos_token_id", options.eosToken);
+    read("pad_token_id", options.padToken);
+  }
+  return absl::OkStatus();
 }
 
 int runGenerate() {
@@ -147,6 +178,9 @@ int runGenerate() {
     return fail(session.status());
   GenerateOptions options;
   options.maxNewTokens = maxNewTokens;
+  if (absl::Status status = readSpecialTokens(modelDir, options);
+      !status.ok())
+    return fail(status);
   absl::StatusOr<HostTensor> generated =
       generateGreedy(**session, std::move(inputs), options);
   if (!generated.ok())
