@@ -10,6 +10,7 @@
 
 #include "switchyard/Runtime/LocalCollective.h"
 
+#include "runtime/collectives/OpKind.h"
 #include "runtime/collectives/Reduce.h"
 #include "switchyard/Runtime/Status.h"
 
@@ -27,29 +28,9 @@ namespace switchyard::runtime {
 
 namespace {
 
-enum class OpKind { AllReduce, AllGather, ReduceScatter, AllToAll };
-
-absl::string_view opName(OpKind kind) {
-  switch (kind) {
-  case OpKind::AllReduce:
-    return "all_reduce";
-  case OpKind::AllGather:
-    return "all_gather";
-  case OpKind::ReduceScatter:
-    return "reduce_scatter";
-  case OpKind::AllToAll:
-    return "all_to_all";
-  }
-  return "?";
-}
-
-bool isReduction(OpKind kind) {
-  return kind == OpKind::AllReduce || kind == OpKind::ReduceScatter;
-}
-
 /// What one member passed to a collective operation.
 struct Call {
-  OpKind kind = OpKind::AllReduce;
+  CollectiveOpKind kind = CollectiveOpKind::AllReduce;
   DType dtype = DType::F32;
   ReduceOp op = ReduceOp::Sum;
   BlockLayout in;
@@ -97,7 +78,7 @@ struct GroupView {
   std::vector<int64_t> members;
   int64_t index = 0;
   std::chrono::steady_clock::time_point deadline;
-  OpKind kind;
+  CollectiveOpKind kind;
 };
 
 /// The state shared by all endpoints of one mesh.
@@ -241,7 +222,7 @@ public:
   absl::Status allReduce(absl::Span<const int> axes, DType dtype,
                          const void *in, void *out, int64_t count,
                          ReduceOp op) override {
-    Call call = makeCall(OpKind::AllReduce, dtype, in, out, {1, count});
+    Call call = makeCall(CollectiveOpKind::AllReduce, dtype, in, out, {1, count});
     call.op = op;
     SY_ASSIGN_OR_RETURN(GroupView group, join(axes, call));
     SY_ASSIGN_OR_RETURN(std::vector<Call> calls,
@@ -270,7 +251,7 @@ public:
   absl::Status allGather(absl::Span<const int> axes, DType dtype,
                          const void *in, void *out,
                          BlockLayout outLayout) override {
-    Call call = makeCall(OpKind::AllGather, dtype, in, out, outLayout);
+    Call call = makeCall(CollectiveOpKind::AllGather, dtype, in, out, outLayout);
     call.out = outLayout;
     SY_ASSIGN_OR_RETURN(GroupView group, join(axes, call));
     SY_ASSIGN_OR_RETURN(std::vector<Call> calls,
@@ -285,7 +266,7 @@ public:
   absl::Status reduceScatter(absl::Span<const int> axes, DType dtype,
                              const void *in, BlockLayout inLayout, void *out,
                              ReduceOp op) override {
-    Call call = makeCall(OpKind::ReduceScatter, dtype, in, out, inLayout);
+    Call call = makeCall(CollectiveOpKind::ReduceScatter, dtype, in, out, inLayout);
     call.op = op;
     SY_ASSIGN_OR_RETURN(GroupView group, join(axes, call));
     SY_ASSIGN_OR_RETURN(std::vector<Call> calls,
@@ -307,7 +288,7 @@ public:
   absl::Status allToAll(absl::Span<const int> axes, DType dtype, const void *in,
                         BlockLayout inLayout, void *out,
                         BlockLayout outLayout) override {
-    Call call = makeCall(OpKind::AllToAll, dtype, in, out, inLayout);
+    Call call = makeCall(CollectiveOpKind::AllToAll, dtype, in, out, inLayout);
     call.out = outLayout;
     if (inLayout.blockSize() != outLayout.blockSize())
       return absl::InvalidArgumentError(
@@ -325,7 +306,7 @@ public:
   }
 
 private:
-  static Call makeCall(OpKind kind, DType dtype, const void *in, void *out,
+  static Call makeCall(CollectiveOpKind kind, DType dtype, const void *in, void *out,
                        BlockLayout layout) {
     Call call;
     call.kind = kind;

@@ -9,6 +9,7 @@
 
 #include "switchyard/Runtime/MpiCollective.h"
 
+#include "runtime/collectives/OpKind.h"
 #include "runtime/collectives/Reduce.h"
 #include "switchyard/Runtime/Status.h"
 
@@ -60,22 +61,6 @@ struct MpiJob::Shared {
 
 namespace {
 
-enum class OpKind { AllReduce, AllGather, ReduceScatter, AllToAll };
-
-absl::string_view opName(OpKind kind) {
-  switch (kind) {
-  case OpKind::AllReduce:
-    return "all_reduce";
-  case OpKind::AllGather:
-    return "all_gather";
-  case OpKind::ReduceScatter:
-    return "reduce_scatter";
-  case OpKind::AllToAll:
-    return "all_to_all";
-  }
-  return "?";
-}
-
 absl::Status mpiError(absl::string_view what, int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -122,7 +107,7 @@ public:
                          const void *in, void *out, int64_t count,
                          ReduceOp op) override {
     SY_RETURN_IF_ERROR(
-        begin(OpKind::AllReduce, axes, dtype, {1, count}, {1, count}, in, out));
+        begin(CollectiveOpKind::AllReduce, axes, dtype, {1, count}, {1, count}, in, out));
     // Member i reduces chunk i of the elements in group order, then every
     // member gathers the reduced chunks.
     const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
@@ -153,7 +138,7 @@ public:
   absl::Status allGather(absl::Span<const int> axes, DType dtype,
                          const void *in, void *out,
                          BlockLayout outLayout) override {
-    SY_RETURN_IF_ERROR(begin(OpKind::AllGather, axes, dtype,
+    SY_RETURN_IF_ERROR(begin(CollectiveOpKind::AllGather, axes, dtype,
                              {1, outLayout.blockSize()}, outLayout, in, out));
     const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
     const int64_t bytes = outLayout.blockSize() * elementSize;
@@ -174,7 +159,7 @@ public:
   absl::Status reduceScatter(absl::Span<const int> axes, DType dtype,
                              const void *in, BlockLayout inLayout, void *out,
                              ReduceOp op) override {
-    SY_RETURN_IF_ERROR(begin(OpKind::ReduceScatter, axes, dtype, inLayout,
+    SY_RETURN_IF_ERROR(begin(CollectiveOpKind::ReduceScatter, axes, dtype, inLayout,
                              {1, inLayout.blockSize()}, in, out));
     SY_RETURN_IF_ERROR(scatterBlocks(dtype, in, inLayout));
     const int64_t n = members_.size(), elementSize = dtypeSize(dtype);
@@ -191,7 +176,7 @@ public:
                         BlockLayout inLayout, void *out,
                         BlockLayout outLayout) override {
     SY_RETURN_IF_ERROR(
-        begin(OpKind::AllToAll, axes, dtype, inLayout, outLayout, in, out));
+        begin(CollectiveOpKind::AllToAll, axes, dtype, inLayout, outLayout, in, out));
     if (inLayout.blockSize() != outLayout.blockSize())
       return absl::InvalidArgumentError(
           absl::StrCat("all_to_all on device ", device_, ": input blocks of ",
@@ -226,7 +211,7 @@ private:
 
   /// Checks the arguments, finds this device's group and acts on a fault
   /// injected for tests.
-  absl::Status begin(OpKind kind, absl::Span<const int> axes, DType dtype,
+  absl::Status begin(CollectiveOpKind kind, absl::Span<const int> axes, DType dtype,
                      BlockLayout in, BlockLayout out, const void *input,
                      const void *output) {
     kind_ = kind;
@@ -251,8 +236,7 @@ private:
       std::this_thread::sleep_for(std::chrono::hours(1));
     if (absl::Status status = mesh_.checkAxes(axes); !status.ok())
       return error(status.message());
-    const bool reduction =
-        kind == OpKind::AllReduce || kind == OpKind::ReduceScatter;
+    const bool reduction = isReduction(kind);
     if (reduction && dtype != DType::F32 && dtype != DType::I32 &&
         dtype != DType::I64)
       return error(absl::StrCat("cannot reduce ", dtypeName(dtype),
@@ -369,7 +353,7 @@ private:
   const int64_t devicesPerProcess_;
   const absl::Duration timeout_;
   /// The current call.
-  OpKind kind_ = OpKind::AllReduce;
+  CollectiveOpKind kind_ = CollectiveOpKind::AllReduce;
   std::vector<int> axes_;
   std::vector<int64_t> members_;
   int64_t index_ = 0;
