@@ -111,17 +111,6 @@ makeIndexer(const std::vector<int64_t> &shape,
   return index;
 }
 
-/// `type` without the dimensions `drop`.
-TensorSpec without(const TensorSpec &type,
-                   std::initializer_list<std::string> drop) {
-  TensorSpec result;
-  result.dtype = type.dtype;
-  for (const DimSpec &dim : type.dims)
-    if (std::find(drop.begin(), drop.end(), dim.name) == drop.end())
-      result.dims.push_back(dim);
-  return result;
-}
-
 /// The dimensions of `type` that `other` lacks.
 TensorSpec notIn(const TensorSpec &type, const TensorSpec &other) {
   TensorSpec result;
@@ -205,7 +194,7 @@ int64_t scratchBytes(const Program &program, const OpSpec &op) {
     return kAlignment;
   case fb::OpKind::LoadBalancingLoss:
     return 2 *
-           alignUp(without(type(op.operands[0]), {op.tokensDim, op.expertsDim})
+           alignUp(type(op.operands[0]).without({op.tokensDim, op.expertsDim})
                        .numElements() *
                    type(op.operands[0])
                        .dims[type(op.operands[0]).find(op.expertsDim)]
@@ -556,7 +545,7 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
   switch (op.kind) {
   case fb::OpKind::Route: {
     const TensorSpec &logits = type(op.operands[0]);
-    const TensorSpec groups = without(logits, {op.tokensDim, op.expertsDim});
+    const TensorSpec groups = logits.without({op.tokensDim, op.expertsDim});
     const int64_t tokens = logits.dims[logits.find(op.tokensDim)].size;
     const int64_t experts = logits.dims[logits.find(op.expertsDim)].size;
     std::vector<std::vector<int64_t>> strides = {stridesIn(logits, groups)};
@@ -626,7 +615,7 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
     int64_t count = 0;
     for (int operand : op.operands) {
       const TensorSpec &logits = type(operand);
-      const TensorSpec positions = without(logits, {op.expertsDim});
+      const TensorSpec positions = logits.without({op.expertsDim});
       SY_ASSIGN_OR_RETURN(
           Indexer ix,
           makeIndexer(positions.shape(), {stridesIn(logits, positions)}));
@@ -641,7 +630,7 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
   }
   case fb::OpKind::LoadBalancingLoss: {
     const TensorSpec &first = type(op.operands[0]);
-    const TensorSpec groups = without(first, {op.tokensDim, op.expertsDim});
+    const TensorSpec groups = first.without({op.tokensDim, op.expertsDim});
     const int64_t experts = first.dims[first.find(op.expertsDim)].size;
     const int64_t cells = groups.numElements() * experts;
     auto *chosen = reinterpret_cast<double *>(d.scratch);

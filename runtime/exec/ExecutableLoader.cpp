@@ -96,6 +96,15 @@ BindingSpec::checkpointTensors() const {
   }
 }
 
+TensorSpec TensorSpec::without(std::initializer_list<std::string> drop) const {
+  TensorSpec result;
+  result.dtype = dtype;
+  for (const DimSpec &dim : dims)
+    if (std::find(drop.begin(), drop.end(), dim.name) == drop.end())
+      result.dims.push_back(dim);
+  return result;
+}
+
 std::string TensorSpec::toString() const {
   std::vector<std::string> parts;
   for (const DimSpec &dim : dims)

@@ -23,17 +23,6 @@ namespace switchyard::runtime {
 
 namespace {
 
-/// `type` without the dimensions `drop`.
-TensorSpec without(const TensorSpec &type,
-                   std::initializer_list<std::string> drop) {
-  TensorSpec result;
-  result.dtype = type.dtype;
-  for (const DimSpec &dim : type.dims)
-    if (std::find(drop.begin(), drop.end(), dim.name) == drop.end())
-      result.dims.push_back(dim);
-  return result;
-}
-
 /// The element stride of dimension `name` in `type`.
 int64_t strideOf(const TensorSpec &type, const std::string &name) {
   return rowMajorStrides(type)[type.find(name)];
@@ -70,7 +59,7 @@ float roundedTo(DType dtype, float value) {
 
 absl::Status runRoute(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &logits = c.type(op.operands[0]);
-  const TensorSpec groups = without(logits, {op.tokensDim, op.expertsDim});
+  const TensorSpec groups = logits.without({op.tokensDim, op.expertsDim});
   const int64_t tokens = logits.dims[logits.find(op.tokensDim)].size;
   const int64_t experts = logits.dims[logits.find(op.expertsDim)].size;
   const int64_t expertStride = strideOf(logits, op.expertsDim);
@@ -244,7 +233,7 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
 template <typename F>
 void forEachPosition(const TensorSpec &logits, const std::string &experts,
                      F &&body) {
-  const TensorSpec positions = without(logits, {experts});
+  const TensorSpec positions = logits.without({experts});
   StridedLoop(positions.shape(), {stridesIn(logits, positions)})
       .run([&](const int64_t *o) { body(o[0]); });
 }
@@ -275,7 +264,7 @@ void runZLoss(const OpSpec &op, DeviceContext &c) {
 
 void runLoadBalancingLoss(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &first = c.type(op.operands[0]);
-  const TensorSpec groups = without(first, {op.tokensDim, op.expertsDim});
+  const TensorSpec groups = first.without({op.tokensDim, op.expertsDim});
   const int64_t experts = first.dims[first.find(op.expertsDim)].size;
   const int64_t groupCount = groups.numElements();
   double *chosen = Workspace::grow(c.workspace->sums, 2 * groupCount * experts);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ struct TensorSpec {
   std::vector<int64_t> shape() const;
   /// The index of the dimension called `name`, or -1.
   int find(const std::string &name) const;
+  /// The same type without the dimensions called `drop`.
+  TensorSpec without(std::initializer_list<std::string> drop) const;
   int64_t numElements() const;
   int64_t byteSize() const { return numElements() * dtypeSize(dtype); }
   /// "[batch:4, d_model:8] f32".
