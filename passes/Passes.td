@@ -84,4 +84,39 @@ def CleanupCollectives : Pass<"sy-cleanup-collectives", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
+def SelectivePrecision : Pass<"sy-selective-precision", "::mlir::ModuleOp"> {
+  let summary = "compute in bf16 (or f16) except the router, as Switch trains";
+  let description = [{
+    The Switch Transformer's selective precision: every float32 tensor of
+    the model becomes `precision` (bf16 or f16), except the router's, which
+    stay float32: `moe.route`, `moe.z_loss`, `moe.load_balancing_loss` and
+    every op whose results only they use (the router's projection, its
+    weight and bias, a relayout of its input). The router's input is cast
+    up to float32 where it leaves the rest of the model, and the gate is
+    cast down where `moe.combine` uses it.
+
+    Weights (`mtf.param` arguments) change their type, so the runtime
+    converts float32 checkpoints once, at load; other arguments and the
+    results keep their types, with a cast after the entry and before the
+    return. Constants are rounded to the new type, saturating to its
+    largest finite value (a float32 `-3.4e38` mask stays finite, like
+    `torch.finfo(bfloat16).min`).
+
+    Runs before layout assignment, on the global program.
+
+    ```mlir
+    %h = mtf.einsum %x, %w : (!mtf.tensor<[b:8, d:16], f32>, !mtf.tensor<[d:16, f:64], f32>)
+                            -> !mtf.tensor<[b:8, f:64], f32>
+    // with precision=bf16, %w: !mtf.tensor<[d:16, f:64], bf16> and
+    %x16 = mtf.cast %x : !mtf.tensor<[b:8, d:16], f32> -> !mtf.tensor<[b:8, d:16], bf16>
+    %h = mtf.einsum %x16, %w : (..., bf16>, ..., bf16>) -> !mtf.tensor<[b:8, f:64], bf16>
+    ```
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"bf16\"",
+           "Element type of everything but the router: bf16, f16, or f32 (no change)">,
+  ];
+  let dependentDialects = ["::switchyard::mtf::MtfDialect"];
+}
+
 #endif // SWITCHYARD_PASSES

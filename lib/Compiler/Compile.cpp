@@ -33,9 +33,10 @@ switchyard::partitionModule(ModuleOp module, const CompileOptions &options) {
                          "'");
 
   bool partitioned = !module.getOps<shard::GridOp>().empty();
-  if (partitioned && (!options.mesh.empty() || !options.layout.empty()))
+  if (partitioned && (!options.mesh.empty() || !options.layout.empty() ||
+                      options.precision != "f32"))
     return module.emitError() << "the module is already partitioned; it "
-                                 "takes no mesh or layout";
+                                 "takes no mesh, layout or precision";
   if (!partitioned) {
     // Without a mesh anywhere, the program runs on one device.
     std::string mesh = options.mesh;
@@ -44,6 +45,8 @@ switchyard::partitionModule(ModuleOp module, const CompileOptions &options) {
                       mtf::MeshAttr::get(module.getContext(), {}, {}));
     PassManager pm(module.getContext());
     pm.enableVerifier(options.verify);
+    if (options.precision != "f32")
+      pm.addPass(createSelectivePrecision({options.precision}));
     pm.addPass(createAssignLayouts({mesh, options.layout, options.explain}));
     pm.addPass(createPartition());
     pm.addPass(createCleanupCollectives());

@@ -160,6 +160,29 @@ inline void storeFloat(DType dtype, void *data, int64_t i, float value) {
   });
 }
 
+/// Converts `count` elements of `src` (of `srcType`) to `dstType` into
+/// `dst`, as `mtf.cast` does.
+inline void convertElements(DType srcType, const void *src, DType dstType,
+                            void *dst, int64_t count) {
+  visitDType(srcType, [&](auto srcTag) {
+    using S = decltype(srcTag);
+    visitDType(dstType, [&](auto dstTag) {
+      using D = decltype(dstTag);
+      const auto *x = static_cast<const typename S::Storage *>(src);
+      auto *y = static_cast<typename D::Storage *>(dst);
+      for (int64_t i = 0; i < count; ++i) {
+        const auto v = S::load(x[i]);
+        if constexpr (std::is_floating_point_v<typename D::Compute>)
+          y[i] = D::store(static_cast<float>(v));
+        else if constexpr (std::is_floating_point_v<typename S::Compute>)
+          y[i] = D::store(convertFloat<D>(v));
+        else
+          y[i] = D::store(v);
+      }
+    });
+  });
+}
+
 } // namespace switchyard::runtime
 
 #endif // SWITCHYARD_RUNTIME_EXEC_ELEMENTTYPES_H

@@ -282,24 +282,8 @@ void runRmsNorm(const OpSpec &op, DeviceContext &c) {
 
 void runCast(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &in = c.type(op.operands[0]), &out = c.type(op.results[0]);
-  const int64_t count = in.numElements();
-  visitDType(in.dtype, [&](auto srcTag) {
-    using S = decltype(srcTag);
-    visitDType(out.dtype, [&](auto dstTag) {
-      using D = decltype(dstTag);
-      const auto *x = static_cast<const Storage<S> *>(c.data(op.operands[0]));
-      auto *y = static_cast<Storage<D> *>(c.data(op.results[0]));
-      for (int64_t i = 0; i < count; ++i) {
-        const auto v = S::load(x[i]);
-        if constexpr (std::is_floating_point_v<typename D::Compute>)
-          y[i] = D::store(static_cast<float>(v));
-        else if constexpr (std::is_floating_point_v<typename S::Compute>)
-          y[i] = D::store(convertFloat<D>(v));
-        else
-          y[i] = D::store(v);
-      }
-    });
-  });
+  convertElements(in.dtype, c.data(op.operands[0]), out.dtype,
+                  c.data(op.results[0]), in.numElements());
 }
 
 void runGather(const OpSpec &op, DeviceContext &c) {

@@ -2,6 +2,7 @@
 
 #include "runtime/exec/HostBinding.h"
 
+#include "runtime/exec/ElementTypes.h"
 #include "runtime/exec/Kernels.h"
 #include "switchyard/Runtime/Status.h"
 
@@ -70,7 +71,7 @@ absl::Status readWeightBlock(const Program &program,
       tensorSlice.push_back(block[d]);
     }
   const size_t elementSize = dtypeSize(local.dtype);
-  std::vector<std::byte> piece;
+  std::vector<std::byte> piece, convertedPiece;
   // An odometer over the stacked indices this device holds.
   std::vector<int64_t> index(global.dims.size(), 0);
   for (size_t d = 0; d < global.dims.size(); ++d)
@@ -78,7 +79,8 @@ absl::Status readWeightBlock(const Program &program,
   while (true) {
     const std::string name = binding.checkpointName(index);
     SY_ASSIGN_OR_RETURN(WeightInfo info, weights.describe(name));
-    if (info.dtype != global.dtype)
+    const bool converted = info.dtype != global.dtype;
+    if (converted && !(isFloatDType(info.dtype) && isFloatDType(global.dtype)))
       return absl::InvalidArgumentError(
           absl::StrCat("weight '", name, "' (for input '", binding.name,
                        "') is ", dtypeName(info.dtype),
@@ -97,10 +99,17 @@ absl::Status readWeightBlock(const Program &program,
     int64_t count = 1;
     for (const DimRange &r : tensorSlice)
       count *= r.end - r.begin;
-    piece.resize(count * elementSize);
+    // A float checkpoint of another precision converts, as `mtf.cast`.
+    piece.resize(count * dtypeSize(info.dtype));
     SY_RETURN_IF_ERROR(
         weights.readSliceInto(name, tensorSlice, absl::MakeSpan(piece)));
-    insertSlice(piece.data(), local.shape(), elementSize, place, value);
+    if (converted) {
+      convertedPiece.resize(count * elementSize);
+      convertElements(info.dtype, piece.data(), global.dtype,
+                      convertedPiece.data(), count);
+    }
+    insertSlice(converted ? convertedPiece.data() : piece.data(), local.shape(),
+                elementSize, place, value);
 
     int d = static_cast<int>(global.dims.size()) - 1;
     for (; d >= 0; --d) {

@@ -70,6 +70,14 @@ static cl::opt<bool> generationRouting(
     cl::desc("Hugging Face models: route every decoder position as its own "
              "group, as cached generation does (for switchyard generate)"),
     cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Element type of everything but the router: f32 (as the model "
+             "is written), bf16 or f16. The router, its softmax and the "
+             "losses stay float32 (selective precision); weights convert at "
+             "load; inputs and outputs keep their types"),
+    cl::value_desc("type"), cl::init("f32"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
 static cl::opt<bool> printStats(
     "stats",
     cl::desc("Print the buffer plan's peak bytes per device, the largest "
@@ -172,6 +180,7 @@ int runCompile() {
   }
 
   CompileOptions options{meshSpec, layoutSpec, functionName, explainLayouts};
+  options.precision = precision;
   ExecutableStats stats;
   FailureOr<std::string> executable =
       compileToExecutable(*module, options, &stats);

@@ -27,6 +27,9 @@ struct CompileOptions {
   /// Verify the IR after every pass. The explorer, which runs the tested
   /// passes on thousands of candidates, turns it off.
   bool verify = true;
+  /// Element type of everything but the router: "f32" (as written), "bf16"
+  /// or "f16" (the `sy-selective-precision` pass).
+  std::string precision = "f32";
 };
 
 /// Partitions `module` in place (when it has no `shard.grid` yet) and

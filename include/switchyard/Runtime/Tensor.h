@@ -29,6 +29,11 @@ enum class DType : uint8_t { F32, F16, BF16, I32, I64, Bool };
 /// Size of one element in bytes.
 size_t dtypeSize(DType dtype);
 
+/// Whether `dtype` is a floating-point type (f32, f16, bf16).
+constexpr bool isFloatDType(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16;
+}
+
 /// Lower-case name used in messages: "f32", "bf16", "bool", ...
 absl::string_view dtypeName(DType dtype);
 
