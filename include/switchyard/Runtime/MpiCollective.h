@@ -20,8 +20,11 @@
 // After a failure the caller must end the job (MpiJob::abort); the pending
 // messages are not drained.
 //
-// Test hook: SWITCHYARD_MPI_FAULT=RANK:exit makes rank RANK exit with code 70
-// at its first collective call; RANK:stall makes it stop there for good.
+// Test hook: SWITCHYARD_MPI_FAULT=RANK:MODE makes rank RANK fail on purpose.
+// MODE exit: exit with code 70 at its first collective call; stall: stop
+// there for good; throw: throw an exception nothing catches there (as a
+// failed allocation would); kill: SIGKILL itself at its first collective
+// call after one of its exchanges has completed, i.e. mid-run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,11 +32,13 @@
 #define SWITCHYARD_RUNTIME_MPICOLLECTIVE_H
 
 #include "switchyard/Runtime/Collective.h"
+#include "switchyard/Runtime/Session.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace switchyard::runtime {
@@ -41,10 +46,26 @@ namespace switchyard::runtime {
 /// This process's membership of an MPI job. MPI is initialized (with
 /// MPI_THREAD_MULTIPLE, since every device is a thread) by initialize() and
 /// finalized when the object is destroyed; there is at most one per process.
+/// While it lives, an exception that nothing catches ends the whole job
+/// (MPI_Abort) with "switchyard: rank R: uncaught exception: ..." .
 class MpiJob {
 public:
   /// Whether an MPI launcher (mpirun, srun) started this process.
   static bool launched();
+
+  /// The command line that starts `processes` local processes of a new MPI
+  /// job, to be followed by the program and its arguments: the `mpiexec` of
+  /// the MPI library switchyard was built with (found at configure time;
+  /// "mpiexec" on PATH if it has gone since), `-np N`, and for OpenMPI
+  /// `--oversubscribe` (more processes than cores) and, when run as root,
+  /// `--allow-run-as-root`. The processes then meet through the launcher
+  /// (MPI_Init), as an NCCL path does before broadcasting its id over MPI.
+  static std::vector<std::string> localLaunchCommand(int processes);
+
+  /// How many devices of `mesh` each of `processes` processes runs; an error
+  /// when the mesh size is not a multiple of `processes`.
+  [[nodiscard]] static absl::StatusOr<int64_t>
+  devicesPerProcess(const Mesh &mesh, int processes);
 
   /// Initializes MPI.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<MpiJob>> initialize();
@@ -64,6 +85,12 @@ public:
   /// successive runs may share the job, one run at a time.
   [[nodiscard]] absl::StatusOr<std::vector<std::unique_ptr<Collective>>>
   createCollectives(const Mesh &mesh, absl::Duration timeout);
+
+  /// Makes `stats` of one run the job's: collective bytes (per device and in
+  /// all) and op times are summed over the ranks, the wall time is the
+  /// slowest rank's. Every rank must call it after the same run; a rank that
+  /// does not arrive within `timeout` makes it fail (DeadlineExceeded).
+  [[nodiscard]] absl::Status sumStats(RunStats &stats, absl::Duration timeout);
 
   /// Ends every process of the job with exit code `code` (MPI_Abort).
   [[noreturn]] void abort(int code);

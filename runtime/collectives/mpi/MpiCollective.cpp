@@ -20,27 +20,41 @@
 
 #include <mpi.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <iterator>
 #include <mutex>
+#include <numeric>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace switchyard::runtime {
 
-/// What SWITCHYARD_MPI_FAULT asks a rank to do at its first collective.
-enum class Fault { None, Exit, Stall };
+/// What SWITCHYARD_MPI_FAULT asks a rank to do (MpiCollective.h).
+enum class Fault { None, Exit, Stall, Throw, Kill };
 
 struct MpiJob::Shared {
   MPI_Comm comm = MPI_COMM_NULL;
   int rank = 0;
   int size = 1;
   Fault fault = Fault::None;
+  /// The terminate handler before initialize(), restored by ~MpiJob.
+  std::terminate_handler previousTerminate = nullptr;
 
+  /// Exchanges of this process's devices that have completed, for
+  /// Fault::Kill.
+  std::atomic<int64_t> exchanges{0};
   std::atomic<bool> broken{false};
   std::mutex mu;
   /// The first failure; guarded by `mu`.
@@ -67,6 +81,33 @@ absl::Status mpiError(absl::string_view what, int code) {
   MPI_Error_string(code, text, &length);
   return absl::InternalError(
       absl::StrCat(what, ": ", absl::string_view(text, length)));
+}
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+Deadline deadlineAfter(absl::Duration timeout) {
+  return std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+}
+
+/// Waits for `requests` until `deadline`, polling and backing off to short
+/// sleeps so that oversubscribed ranks leave the cores to their peers.
+/// Returns whether all of them completed; an MPI error names `what`.
+absl::StatusOr<bool> waitUntil(std::vector<MPI_Request> &requests,
+                               Deadline deadline, absl::string_view what) {
+  for (int polls = 0;; ++polls) {
+    int done = 0;
+    if (int rc = MPI_Testall(static_cast<int>(requests.size()),
+                             requests.data(), &done, MPI_STATUSES_IGNORE);
+        rc != MPI_SUCCESS)
+      return mpiError(what, rc);
+    if (done)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    if (polls > 100)
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(std::min(1000, 10 * (polls - 100))));
+  }
 }
 
 /// One message of an exchange: `bytes` bytes to or from group member
@@ -226,14 +267,7 @@ private:
           absl::StrCat(where(), ": the job's collectives failed earlier: ",
                        shared_->failure.message()));
     }
-    if (shared_->fault == Fault::Exit) {
-      std::fprintf(stderr, "switchyard: SWITCHYARD_MPI_FAULT: rank %d exits\n",
-                   shared_->rank);
-      std::fflush(stderr);
-      std::_Exit(70);
-    }
-    while (shared_->fault == Fault::Stall)
-      std::this_thread::sleep_for(std::chrono::hours(1));
+    injectFault();
     if (absl::Status status = mesh_.checkAxes(axes); !status.ok())
       return error(status.message());
     const bool reduction = isReduction(kind);
@@ -259,6 +293,34 @@ private:
     return absl::OkStatus();
   }
 
+  /// Acts on SWITCHYARD_MPI_FAULT for this rank at the start of a call.
+  void injectFault() {
+    const int rank = shared_->rank;
+    switch (shared_->fault) {
+    case Fault::None:
+      return;
+    case Fault::Exit:
+      std::fprintf(stderr, "switchyard: SWITCHYARD_MPI_FAULT: rank %d exits\n",
+                   rank);
+      std::fflush(stderr);
+      std::_Exit(70);
+    case Fault::Stall:
+      for (;;)
+        std::this_thread::sleep_for(std::chrono::hours(1));
+    case Fault::Throw:
+      throw std::runtime_error(
+          absl::StrCat("SWITCHYARD_MPI_FAULT: rank ", rank, " throws"));
+    case Fault::Kill:
+      if (shared_->exchanges == 0)
+        return;
+      std::fprintf(stderr,
+                   "switchyard: SWITCHYARD_MPI_FAULT: rank %d kills itself\n",
+                   rank);
+      std::fflush(stderr);
+      std::raise(SIGKILL);
+    }
+  }
+
   /// Sends block i of `in` (by `layout`) to member i and receives block
   /// `index_` of every member's into block i of `recv_`.
   absl::Status scatterBlocks(DType dtype, const void *in, BlockLayout layout) {
@@ -280,8 +342,7 @@ private:
   /// a copy) and waits for them until the deadline.
   absl::Status exchange(const std::vector<Transfer> &sends,
                         const std::vector<Transfer> &recvs) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout_);
+    const Deadline deadline = deadlineAfter(timeout_);
     std::vector<MPI_Request> requests;
     std::vector<int64_t> peers;
     auto failed = [&](absl::Status status) {
@@ -315,21 +376,12 @@ private:
           rc != MPI_SUCCESS)
         return failed(mpiError(where(), rc));
     }
-    // Poll, backing off to short sleeps so that oversubscribed ranks leave
-    // the cores to their peers.
-    for (int polls = 0;; ++polls) {
-      int done = 0;
-      if (int rc = MPI_Testall(static_cast<int>(requests.size()),
-                               requests.data(), &done, MPI_STATUSES_IGNORE);
-          rc != MPI_SUCCESS)
-        return failed(mpiError(where(), rc));
-      if (done)
-        return absl::OkStatus();
-      if (std::chrono::steady_clock::now() >= deadline)
-        break;
-      if (polls > 100)
-        std::this_thread::sleep_for(
-            std::chrono::microseconds(std::min(1000, 10 * (polls - 100))));
+    absl::StatusOr<bool> done = waitUntil(requests, deadline, where());
+    if (!done.ok())
+      return failed(done.status());
+    if (*done) {
+      ++shared_->exchanges;
+      return absl::OkStatus();
     }
     std::set<int64_t> missing;
     std::set<int> ranks;
@@ -367,14 +419,44 @@ absl::StatusOr<Fault> faultFor(int rank) {
   if (!spec || !*spec)
     return Fault::None;
   std::pair<std::string, std::string> parts = absl::StrSplit(spec, ':');
+  static const std::pair<const char *, Fault> modes[] = {
+      {"exit", Fault::Exit},
+      {"stall", Fault::Stall},
+      {"throw", Fault::Throw},
+      {"kill", Fault::Kill}};
   int target;
-  if (!absl::SimpleAtoi(parts.first, &target) ||
-      (parts.second != "exit" && parts.second != "stall"))
-    return absl::InvalidArgumentError(absl::StrCat(
-        "SWITCHYARD_MPI_FAULT='", spec, "' must be RANK:exit or RANK:stall"));
-  if (target != rank)
-    return Fault::None;
-  return parts.second == "exit" ? Fault::Exit : Fault::Stall;
+  const auto mode =
+      std::find_if(std::begin(modes), std::end(modes),
+                   [&](const auto &m) { return parts.second == m.first; });
+  if (!absl::SimpleAtoi(parts.first, &target) || mode == std::end(modes))
+    return absl::InvalidArgumentError(
+        absl::StrCat("SWITCHYARD_MPI_FAULT='", spec,
+                     "' must be RANK:MODE, MODE one of exit, stall, throw, "
+                     "kill"));
+  return target == rank ? mode->second : Fault::None;
+}
+
+/// The terminate handler of a process in an MPI job: an exception that
+/// escapes (on a device thread, say) ends the job naming this rank and the
+/// exception, as a failed run does, rather than leaving it to the launcher
+/// to report a process killed by SIGABRT.
+[[noreturn]] void abortJobOnTerminate() {
+  std::string what = "std::terminate called without an active exception";
+  if (std::exception_ptr exception = std::current_exception()) {
+    try {
+      std::rethrow_exception(exception);
+    } catch (const std::exception &error) {
+      what = absl::StrCat("uncaught exception: ", error.what());
+    } catch (...) {
+      what = "uncaught exception of a type not derived from std::exception";
+    }
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::fprintf(stderr, "switchyard: rank %d: %s\n", rank, what.c_str());
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);
 }
 
 } // namespace
@@ -417,25 +499,46 @@ absl::StatusOr<std::unique_ptr<MpiJob>> MpiJob::initialize() {
     return fault.status();
   }
   shared->fault = *fault;
+  shared->previousTerminate = std::set_terminate(abortJobOnTerminate);
   const int rank = shared->rank, size = shared->size;
   return std::unique_ptr<MpiJob>(new MpiJob(rank, size, std::move(shared)));
 }
 
 MpiJob::~MpiJob() {
+  std::set_terminate(shared_->previousTerminate);
   MPI_Comm_free(&shared_->comm);
   MPI_Finalize();
 }
 
-absl::StatusOr<std::vector<int64_t>>
-MpiJob::localDevices(const Mesh &mesh) const {
+std::vector<std::string> MpiJob::localLaunchCommand(int processes) {
+  const char *mpiexec = SWITCHYARD_MPIEXEC;
+  std::vector<std::string> command = {
+      access(mpiexec, X_OK) == 0 ? mpiexec : "mpiexec", "-np",
+      std::to_string(processes)};
+#ifdef OMPI_MAJOR_VERSION
+  command.push_back("--oversubscribe");
+  if (geteuid() == 0)
+    command.push_back("--allow-run-as-root");
+#endif
+  return command;
+}
+
+absl::StatusOr<int64_t> MpiJob::devicesPerProcess(const Mesh &mesh,
+                                                  int processes) {
   const int64_t devices = mesh.deviceCount();
-  if (devices % size_ != 0)
+  if (processes < 1 || devices % processes != 0)
     return absl::InvalidArgumentError(absl::StrCat(
         "the mesh ", mesh.toString(), " has ", devices,
-        " devices, which do not split evenly over ", size_,
+        " devices, which do not split evenly over ", processes,
         " MPI processes; run with a number of processes that divides ",
         devices));
-  const int64_t perProcess = devices / size_;
+  return devices / processes;
+}
+
+absl::StatusOr<std::vector<int64_t>>
+MpiJob::localDevices(const Mesh &mesh) const {
+  SY_ASSIGN_OR_RETURN(const int64_t perProcess,
+                      devicesPerProcess(mesh, size_));
   std::vector<int64_t> local;
   for (int64_t d = 0; d < perProcess; ++d)
     local.push_back(rank_ * perProcess + d);
@@ -461,6 +564,78 @@ MpiJob::createCollectives(const Mesh &mesh, absl::Duration timeout) {
     endpoints.push_back(std::make_unique<MpiCollective>(
         shared_, mesh, device, static_cast<int64_t>(local.size()), timeout));
   return endpoints;
+}
+
+absl::Status MpiJob::sumStats(RunStats &stats, absl::Duration timeout) {
+  const Deadline deadline = deadlineAfter(timeout);
+  // Both buffers outlive a call that times out (Shared::abandoned), since
+  // MPI may still write into them.
+  std::vector<std::byte> send, recv;
+  // Reduces `values` over the job into themselves with `op`.
+  auto reduce = [&](std::vector<int64_t> &values, MPI_Op op,
+                    absl::string_view what) -> absl::Status {
+    const size_t bytes = values.size() * sizeof(int64_t);
+    send.resize(bytes);
+    recv.resize(bytes);
+    std::memcpy(send.data(), values.data(), bytes);
+    std::vector<MPI_Request> request(1);
+    const std::string where = absl::StrCat("summing ", what, " over the ranks");
+    if (int rc = MPI_Iallreduce(send.data(), recv.data(),
+                                static_cast<int>(values.size()), MPI_INT64_T,
+                                op, shared_->comm, request.data());
+        rc != MPI_SUCCESS)
+      return mpiError(where, rc);
+    absl::StatusOr<bool> done = waitUntil(request, deadline, where);
+    if (done.ok() && !*done)
+      done = absl::DeadlineExceededError(absl::StrCat(
+          where, ": timed out after ", absl::FormatDuration(timeout),
+          " waiting for ranks that did not finish the run"));
+    if (!done.ok()) {
+      shared_->fail(done.status(), send, recv);
+      return done.status();
+    }
+    std::memcpy(values.data(), recv.data(), bytes);
+    return absl::OkStatus();
+  };
+
+  const int64_t kinds = stats.opTimes.size();
+  const int64_t devices = stats.collectives[0].bytesPerDevice.size();
+  for (const CollectiveStats &kind : stats.collectives)
+    if (static_cast<int64_t>(kind.bytesPerDevice.size()) != devices)
+      return absl::InternalError(
+          "summing statistics over the ranks: collective kinds count "
+          "different devices");
+  // First the shapes, so that the sums below have equal lengths everywhere.
+  std::vector<int64_t> maxima = {absl::ToInt64Nanoseconds(stats.wallTime),
+                                 kinds, -kinds, devices, -devices};
+  SY_RETURN_IF_ERROR(reduce(maxima, MPI_MAX, "the wall time"));
+  if (maxima[1] != -maxima[2] || maxima[3] != -maxima[4])
+    return absl::InternalError(
+        "summing statistics over the ranks: the ranks timed different op "
+        "kinds or counted different devices");
+  stats.wallTime = absl::Nanoseconds(maxima[0]);
+
+  std::vector<int64_t> sums;
+  for (const CollectiveStats &kind : stats.collectives)
+    sums.insert(sums.end(), kind.bytesPerDevice.begin(),
+                kind.bytesPerDevice.end());
+  for (const OpKindTime &op : stats.opTimes) {
+    sums.push_back(op.count);
+    sums.push_back(absl::ToInt64Nanoseconds(op.time));
+  }
+  SY_RETURN_IF_ERROR(reduce(sums, MPI_SUM, "the statistics"));
+  auto next = sums.begin();
+  for (CollectiveStats &kind : stats.collectives) {
+    std::copy(next, next + devices, kind.bytesPerDevice.begin());
+    next += devices;
+    kind.bytes = std::accumulate(kind.bytesPerDevice.begin(),
+                                 kind.bytesPerDevice.end(), int64_t(0));
+  }
+  for (OpKindTime &op : stats.opTimes) {
+    op.count = *next++;
+    op.time = absl::Nanoseconds(*next++);
+  }
+  return absl::OkStatus();
 }
 
 void MpiJob::abort(int code) {
