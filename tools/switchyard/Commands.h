@@ -20,8 +20,9 @@ extern llvm::cl::SubCommand exploreCommand;
 
 /// `switchyard compile`: model to executable. Returns the exit code.
 int runCompile();
-/// `switchyard run`: executes an executable on the CPU mesh.
-int runRun();
+/// `switchyard run`: executes an executable on the CPU mesh. `argv` is the
+/// driver's command line, which --launch runs again in every process.
+int runRun(int argc, char **argv);
 /// `switchyard generate`: greedy decoding of a Hugging Face model.
 int runGenerate();
 /// `switchyard explore`: searches meshes and layout rules.

@@ -21,7 +21,11 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <optional>
 
@@ -35,10 +39,14 @@ cl::SubCommand runCommand(
     "Run an executable on the CPU mesh: one thread per device, in-process "
     "collectives. Under mpirun the mesh's devices are split evenly over the "
     "processes (rank r runs devices [r V, (r + 1) V)), which exchange data "
-    "over MPI; rank 0 prints and writes the outputs.\n\n"
+    "over MPI; rank 0 prints and writes the outputs and statistics summed "
+    "over the ranks. --launch N starts such a job of N local processes "
+    "itself.\n\n"
     "  switchyard run layer.syx --weights model.safetensors \\\n"
     "      --input x=x.npy --output out/ --timing\n"
     "  mpirun -np 4 switchyard run layer.syx --random-weights 1 "
+    "--random-inputs 2\n"
+    "  switchyard run layer.syx --launch 4 --random-weights 1 "
     "--random-inputs 2\n");
 
 static cl::OptionCategory runCategory("run options");
@@ -95,6 +103,14 @@ static cl::opt<double> timeoutSeconds(
     "collective-timeout",
     cl::desc("Seconds a device waits in a collective before the run fails"),
     cl::init(60), cl::sub(runCommand), cl::cat(runCategory));
+
+static cl::opt<int> launchCount(
+    "launch",
+    cl::desc("Run this command (without --launch) as N local processes of "
+             "one MPI job, started by the mpiexec of the MPI switchyard was "
+             "built with; as under mpirun -np N, each runs mesh size / N "
+             "devices. Exit status and signals are the launcher's"),
+    cl::value_desc("N"), cl::sub(runCommand), cl::cat(runCategory));
 
 absl::StatusOr<HostTensor> narrowToInt32(HostTensor tensor, StringRef name) {
   if (tensor.dtype() == DType::I32)
@@ -205,7 +221,58 @@ static std::string summarize(const HostTensor &tensor) {
   return text;
 }
 
-int runRun() {
+/// `--launch N`: replaces this process (exec) with the MPI launcher running
+/// N copies of this command without --launch, so that the launcher's exit
+/// status, and its handling of SIGINT and SIGTERM (forwarded to every rank),
+/// are the command's own. Returns only on an error.
+static int launch(int argc, char **argv) {
+#ifndef SWITCHYARD_HAVE_MPI
+  return fail(absl::FailedPreconditionError(
+      "--launch: switchyard was built without MPI (install MPI and configure "
+      "with -DSWITCHYARD_ENABLE_MPI=ON)"));
+#else
+  if (MpiJob::launched())
+    return fail(absl::FailedPreconditionError(
+        "--launch: this process was already started by an MPI launcher; give "
+        "the number of processes either to the launcher (mpirun -np N) or to "
+        "--launch, not both"));
+  if (launchCount < 1)
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "--launch needs at least 1 process, got ", launchCount.getValue())));
+  // Refuse a mesh that does not split over N processes here, once, rather
+  // than in each of them.
+  absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
+  if (!executable.ok())
+    return fail(executable.status());
+  if (absl::StatusOr<int64_t> perProcess =
+          MpiJob::devicesPerProcess(executable->mesh(), launchCount);
+      !perProcess.ok())
+    return fail(perProcess.status());
+
+  std::vector<std::string> command = MpiJob::localLaunchCommand(launchCount);
+  command.push_back(
+      sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&launch)));
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if (arg == "--launch" || arg == "-launch")
+      ++i; // and its value
+    else if (!arg.starts_with("--launch=") && !arg.starts_with("-launch="))
+      command.push_back(arg.str());
+  }
+  std::vector<char *> args;
+  for (std::string &arg : command)
+    args.push_back(arg.data());
+  args.push_back(nullptr);
+  outs().flush();
+  execvp(args[0], args.data());
+  return fail(absl::FailedPreconditionError(absl::StrCat(
+      "--launch: cannot start '", command[0], "': ", std::strerror(errno))));
+#endif
+}
+
+int runRun(int argc, char **argv) {
+  if (launchCount.getNumOccurrences())
+    return launch(argc, argv);
 #ifdef SWITCHYARD_HAVE_MPI
   if (MpiJob::launched()) {
     absl::StatusOr<std::unique_ptr<MpiJob>> job = MpiJob::initialize();
@@ -257,6 +324,8 @@ int runRun() {
 
   SessionOptions sessionOptions;
   bool printer = true;
+  // The MPI job's size; 0 without one.
+  int processes = 0;
 #ifdef SWITCHYARD_HAVE_MPI
   if (mpiJob) {
     absl::StatusOr<std::vector<int64_t>> local =
@@ -268,6 +337,7 @@ int runRun() {
       return mpiJob->createCollectives(mesh, timeout);
     };
     printer = mpiJob->rank() == 0;
+    processes = mpiJob->size();
   }
 #endif
   std::unique_ptr<Session> session;
@@ -305,11 +375,18 @@ int runRun() {
     absl::StatusOr<RunResult> result = session->run(*inputs, options);
     if (!result.ok())
       return fail(result.status());
+#ifdef SWITCHYARD_HAVE_MPI
+    if (mpiJob)
+      if (absl::Status status =
+              mpiJob->sumStats(result->stats, options.collectiveTimeout);
+          !status.ok())
+        return fail(status);
+#endif
     if (printTiming && printer)
       outs() << "run " << i + 1 << ": "
              << format("%.3f ms",
                        absl::ToDoubleMilliseconds(result->stats.wallTime))
-             << "\n";
+             << (processes ? " (the slowest process)" : "") << "\n";
     last.emplace(std::move(*result));
   }
 
@@ -322,15 +399,13 @@ int runRun() {
   outs() << "ran on " << meshDevices
          << (backendName == "cuda" ? " CUDA" : " CPU") << " device"
          << (meshDevices == 1 ? "" : "s");
-  const char *whose = "all devices";
-#ifdef SWITCHYARD_HAVE_MPI
-  if (mpiJob) {
-    outs() << " in " << mpiJob->size() << " MPI process"
-           << (mpiJob->size() == 1 ? "" : "es");
-    whose = "rank 0's devices";
-  }
-#endif
-  outs() << "\n"
+  // Under MPI the statistics are summed over the processes (sumStats).
+  std::string inProcesses;
+  if (processes)
+    inProcesses = (" in " + Twine(processes) + " MPI process" +
+                   (processes == 1 ? "" : "es"))
+                      .str();
+  outs() << inProcesses << "\n"
          << "outputs:\n";
   for (const auto &[name, tensor] : last->outputs) {
     outs() << "  " << name << " [";
@@ -341,7 +416,7 @@ int runRun() {
       outs() << "  " << summary;
     outs() << "\n";
   }
-  outs() << "collectives (bytes moved, " << whose << "):\n";
+  outs() << "collectives (bytes moved, all devices" << inProcesses << "):\n";
   bool any = false;
   for (int kind = 0; kind < kCollectiveKindCount; ++kind) {
     const CollectiveStats &stats = last->stats.collectives[kind];
@@ -357,7 +432,7 @@ int runRun() {
   if (!any)
     outs() << "  none\n";
   if (printTiming && !last->stats.opTimes.empty()) {
-    outs() << "time per op kind (summed over devices):\n";
+    outs() << "time per op kind (summed over devices" << inProcesses << "):\n";
     for (const OpKindTime &op : last->stats.opTimes)
       outs() << "  " << left_justify(op.kind, 21) << op.count << " x, "
              << format("%.3f ms", absl::ToDoubleMilliseconds(op.time)) << "\n";

@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
   if (switchyard::driver::compileCommand)
     return switchyard::driver::runCompile();
   if (switchyard::driver::runCommand)
-    return switchyard::driver::runRun();
+    return switchyard::driver::runRun(argc, argv);
   if (switchyard::driver::generateCommand)
     return switchyard::driver::runGenerate();
   if (switchyard::driver::exploreCommand)
