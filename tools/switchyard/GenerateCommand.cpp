@@ -60,6 +60,11 @@ static cl::opt<std::string> layoutSpec("layout", cl::desc("Layout rules"),
                                        cl::value_desc("rules"),
                                        cl::sub(generateCommand),
                                        cl::cat(generateCategory));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("f32, bf16 or f16 for everything but the router, as for compile"),
+    cl::value_desc("type"), cl::init("f32"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
 static cl::opt<std::string> outputPath(
     "output", cl::desc("Write the generated ids ([batch, steps + 1] i32) here"),
     cl::value_desc("FILE.npy"), cl::sub(generateCommand),
@@ -162,8 +167,9 @@ int runGenerate() {
   auto module = importHuggingFaceModel(&context, modelDir, importOptions);
   if (failed(module))
     return 1;
-  FailureOr<std::string> bytes =
-      compileToExecutable(**module, {meshSpec, layoutSpec, "", false});
+  CompileOptions compileOptions{meshSpec, layoutSpec, "", false};
+  compileOptions.precision = precision;
+  FailureOr<std::string> bytes = compileToExecutable(**module, compileOptions);
   if (failed(bytes))
     return 1;
   absl::StatusOr<Executable> executable =
