@@ -1,13 +1,14 @@
-//===- GpuMoeLayerBench.cpp - Switch MoE layer on a GPU vs. cuBLAS sgemm --===//
+//===- GpuMoeLayerBench.cpp - Switch MoE layer on a GPU vs. cuBLAS -------===//
 //
 // Times the Switch MoE feed-forward layer (RMS norm, router, top-1 route,
 // dispatch, relu expert FFN, combine, residual) on the cuda backend, one
 // device, at d_model 768 and d_ff 3072 for 8 and 64 experts, 4096 and 16384
-// tokens (sequences of 512) and capacity factors 1.0 and 1.25. In the same
-// run it times cuBLAS sgemm (one strided-batched call per expert GEMM) on
-// the padded expert-FFN shapes and prints the layer's throughput as a
-// fraction of sgemm's at equal FLOPs. Layer times are RunStats::wallTime:
-// input upload and output download included.
+// tokens (sequences of 512) and capacity factors 1.0 and 1.25, in float32
+// and in bf16 (--precision bf16). In the same run it times cuBLAS in the
+// same precision (one strided-batched call per expert GEMM) on the padded
+// expert-FFN shapes and prints the layer's throughput as a fraction of
+// cuBLAS's at equal FLOPs. Layer times are RunStats::wallTime: input upload
+// and output download included.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,7 +73,8 @@ void checkCuda(cudaError_t error, const char *what) {
   }
 }
 
-Executable compileLayer(const Config &c) {
+/// The layer compiled for one device in `precision` (f32 or bf16).
+Executable compileLayer(const Config &c, const std::string &precision) {
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
   mlir::MLIRContext context(registry);
@@ -85,8 +87,9 @@ Executable compileLayer(const Config &c) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");
     std::exit(1);
   }
-  mlir::FailureOr<std::string> bytes =
-      compileToExecutable(*module, {"b:1", "experts:b;batch:b", "", false});
+  CompileOptions options{"b:1", "experts:b;batch:b", "", false};
+  options.precision = precision;
+  mlir::FailureOr<std::string> bytes = compileToExecutable(*module, options);
   if (mlir::failed(bytes)) {
     std::fprintf(stderr, "error: cannot compile the layer\n");
     std::exit(1);
@@ -101,34 +104,39 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-/// The median seconds of cuBLAS sgemm on the expert FFN's padded shapes:
-/// per expert [slots, d_model] x [d_model, d_ff] and back, one
-/// strided-batched call each.
-double sgemmSeconds(const Config &c) {
+/// The median seconds of cuBLAS on the expert FFN's padded shapes: per
+/// expert [slots, d_model] x [d_model, d_ff] and back, one strided-batched
+/// call each; float32 without TF32 (sgemm), or bf16 with float32
+/// accumulation.
+double gemmSeconds(const Config &c, bool bf16) {
   const int64_t slots = c.batch() * c.capacity();
-  float *a, *wi, *h, *wo, *out;
-  checkCuda(cudaMalloc(&a, c.experts * slots * kModel * 4), "malloc");
-  checkCuda(cudaMalloc(&wi, c.experts * kModel * kFF * 4), "malloc");
-  checkCuda(cudaMalloc(&h, c.experts * slots * kFF * 4), "malloc");
-  checkCuda(cudaMalloc(&wo, c.experts * kFF * kModel * 4), "malloc");
-  checkCuda(cudaMalloc(&out, c.experts * slots * kModel * 4), "malloc");
-  cudaMemset(a, 0, c.experts * slots * kModel * 4);
-  cudaMemset(wi, 0, c.experts * kModel * kFF * 4);
-  cudaMemset(wo, 0, c.experts * kFF * kModel * 4);
+  const int64_t bytes = bf16 ? 2 : 4;
+  const cudaDataType_t type = bf16 ? CUDA_R_16BF : CUDA_R_32F;
+  void *a, *wi, *h, *wo, *out;
+  checkCuda(cudaMalloc(&a, c.experts * slots * kModel * bytes), "malloc");
+  checkCuda(cudaMalloc(&wi, c.experts * kModel * kFF * bytes), "malloc");
+  checkCuda(cudaMalloc(&h, c.experts * slots * kFF * bytes), "malloc");
+  checkCuda(cudaMalloc(&wo, c.experts * kFF * kModel * bytes), "malloc");
+  checkCuda(cudaMalloc(&out, c.experts * slots * kModel * bytes), "malloc");
+  cudaMemset(a, 0, c.experts * slots * kModel * bytes);
+  cudaMemset(wi, 0, c.experts * kModel * kFF * bytes);
+  cudaMemset(wo, 0, c.experts * kFF * kModel * bytes);
   cublasHandle_t blas;
   cublasCreate(&blas);
   cublasSetMathMode(blas, CUBLAS_PEDANTIC_MATH);
   const float one = 1.0f, zero = 0.0f;
+  auto gemm = [&](int64_t m, int64_t n, int64_t k, const void *left,
+                  const void *right, void *result) {
+    // Row-major [m, n] = [m, k] x [k, n] is column-major [n, m] = [n, k] x
+    // [k, m].
+    cublasGemmStridedBatchedEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one,
+                               right, type, n, k * n, left, type, k, m * k,
+                               &zero, result, type, n, m * n, c.experts,
+                               CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+  };
   auto once = [&] {
-    // Row-major [slots, kFF] = [slots, kModel] x [kModel, kFF], column-major.
-    cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, kFF, slots,
-                              kModel, &one, wi, kFF, kModel * kFF, a, kModel,
-                              slots * kModel, &zero, h, kFF, slots * kFF,
-                              c.experts);
-    cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, kModel, slots,
-                              kFF, &one, wo, kModel, kFF * kModel, h, kFF,
-                              slots * kFF, &zero, out, kModel, slots * kModel,
-                              c.experts);
+    gemm(slots, kFF, kModel, a, wi, h);
+    gemm(slots, kModel, kFF, h, wo, out);
   };
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
@@ -138,7 +146,7 @@ double sgemmSeconds(const Config &c) {
     cudaEventRecord(start);
     once();
     cudaEventRecord(stop);
-    checkCuda(cudaEventSynchronize(stop), "sgemm");
+    checkCuda(cudaEventSynchronize(stop), "gemm");
     float ms = 0;
     cudaEventElapsedTime(&ms, start, stop);
     if (i >= kWarmup)
@@ -147,7 +155,7 @@ double sgemmSeconds(const Config &c) {
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
   cublasDestroy(blas);
-  for (float *p : {a, wi, h, wo, out})
+  for (void *p : {a, wi, h, wo, out})
     cudaFree(p);
   return median(times);
 }
@@ -163,44 +171,48 @@ int main() {
   checkCuda(cudaGetDeviceProperties(&properties, 0), "device properties");
   std::printf("GPU: %s\n", properties.name);
   std::printf("d_model %lld, d_ff %lld, sequences of %lld tokens; median of "
-              "%d runs after %d warm-up runs; f32 (no TF32)\n\n",
+              "%d runs after %d warm-up runs; f32 without TF32, bf16 with a "
+              "float32 router (--precision bf16)\n\n",
               static_cast<long long>(kModel), static_cast<long long>(kFF),
               static_cast<long long>(kLength), kIterations, kWarmup);
-  std::printf("%8s %7s %6s %9s %11s %11s %13s %13s\n", "experts", "tokens",
-              "cf", "capacity", "layer ms", "sgemm ms", "of sgemm", "kept tokens");
-  for (int64_t experts : {8, 64})
-    for (int64_t tokens : {4096, 16384})
-      for (double factor : {1.0, 1.25}) {
-        const Config c{experts, tokens, factor};
-        Executable executable = compileLayer(c);
-        MapWeightSource weights =
-            check(randomWeights(executable, 1), "weights");
-        std::map<std::string, HostTensor> inputs =
-            check(randomInputs(executable, 2), "inputs");
-        std::unique_ptr<CudaSession> session =
-            check(CudaSession::create(executable, &weights), "session");
-        std::vector<double> times;
-        int64_t kept = 0;
-        for (int i = 0; i < kWarmup + kIterations; ++i) {
-          RunResult result = check(session->run(inputs), "run");
-          if (i >= kWarmup)
-            times.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
-          kept = 0;
-          for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
-            kept += dropped == 0;
+  std::printf("%9s %8s %7s %6s %9s %11s %11s %13s %13s\n", "precision",
+              "experts", "tokens", "cf", "capacity", "layer ms", "cuBLAS ms",
+              "of cuBLAS", "kept tokens");
+  for (const std::string precision : {"f32", "bf16"})
+    for (int64_t experts : {8, 64})
+      for (int64_t tokens : {4096, 16384})
+        for (double factor : {1.0, 1.25}) {
+          const Config c{experts, tokens, factor};
+          Executable executable = compileLayer(c, precision);
+          MapWeightSource weights =
+              check(randomWeights(executable, 1), "weights");
+          std::map<std::string, HostTensor> inputs =
+              check(randomInputs(executable, 2), "inputs");
+          std::unique_ptr<CudaSession> session =
+              check(CudaSession::create(executable, &weights), "session");
+          std::vector<double> times;
+          int64_t kept = 0;
+          for (int i = 0; i < kWarmup + kIterations; ++i) {
+            RunResult result = check(session->run(inputs), "run");
+            if (i >= kWarmup)
+              times.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
+            kept = 0;
+            for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
+              kept += dropped == 0;
+          }
+          const double layer = median(times);
+          const double gemm = gemmSeconds(c, precision == "bf16");
+          std::printf("%9s %8lld %7lld %6.2f %9lld %11.3f %11.3f %12.1f%% "
+                      "%13lld\n",
+                      precision.c_str(), static_cast<long long>(experts),
+                      static_cast<long long>(tokens), factor,
+                      static_cast<long long>(c.capacity()), layer * 1e3,
+                      gemm * 1e3, 100.0 * gemm / layer,
+                      static_cast<long long>(kept));
+          std::fflush(stdout);
         }
-        const double layer = median(times);
-        const double sgemm = sgemmSeconds(c);
-        std::printf("%8lld %7lld %6.2f %9lld %11.3f %11.3f %12.1f%% %13lld\n",
-                    static_cast<long long>(experts),
-                    static_cast<long long>(tokens), factor,
-                    static_cast<long long>(c.capacity()), layer * 1e3,
-                    sgemm * 1e3, 100.0 * sgemm / layer,
-                    static_cast<long long>(kept));
-        std::fflush(stdout);
-      }
-  std::printf("\n'of sgemm' is the sgemm time of the padded expert GEMMs "
-              "over the layer's time: the layer's throughput as a fraction "
-              "of cuBLAS sgemm at equal FLOPs.\n");
+  std::printf("\n'of cuBLAS' is the time cuBLAS takes for the padded expert "
+              "GEMMs in the same precision over the layer's time: the "
+              "layer's throughput as a fraction of cuBLAS at equal FLOPs.\n");
   return 0;
 }

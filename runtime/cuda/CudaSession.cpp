@@ -249,6 +249,10 @@ struct CudaSession::State {
   absl::Status allocate();
   absl::Status runOp(int index, int64_t device);
   absl::Status runEinsum(int index, int64_t device);
+  /// A bf16 or f16 einsum whose operands pack by copying: half-precision
+  /// operands and result, float32 accumulation (tensor cores).
+  absl::Status runHalfGemm(const OpSpec &op, const EinsumLayout &l,
+                           int64_t device);
   absl::Status runElementwise(const OpSpec &op, int64_t device);
   absl::Status runRouting(int index, int64_t device);
   /// Runs collective op `index` on every device.
@@ -360,8 +364,11 @@ absl::Status CudaSession::State::runEinsum(int index, int64_t device) {
     return absl::OkStatus();
   }
 
-  // Scratch: packed A, B, C, then (bf16/f16) the widened operands and
-  // result.
+  if (out.dtype != DType::F32 && !l.a.accumulate && !l.b.accumulate)
+    return runHalfGemm(op, l, device);
+
+  // Scratch: packed A, B, C, then (bf16/f16 operands that sum dimensions
+  // out while packing) the widened operands and result.
   std::byte *scratch = d.scratch;
   auto take = [&](int64_t elements) {
     float *buffer = reinterpret_cast<float *>(scratch);
@@ -428,6 +435,58 @@ absl::Status CudaSession::State::runEinsum(int index, int64_t device) {
   if (widen)
     launchCast(d.stream, ElemType::F32, elemTypeOf(out.dtype), wideR, r,
                out.numElements());
+  return absl::OkStatus();
+}
+
+absl::Status CudaSession::State::runHalfGemm(const OpSpec &op,
+                                             const EinsumLayout &l,
+                                             int64_t device) {
+  const Device &d = devices[device];
+  const TensorSpec &out = type(op.results[0]);
+  const cudaDataType_t dataType =
+      out.dtype == DType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
+  constexpr int kHalf = 2;
+  std::byte *scratch = d.scratch;
+  auto take = [&](int64_t elements) {
+    std::byte *buffer = scratch;
+    scratch += alignUp(elements * kHalf);
+    return buffer;
+  };
+  auto pack = [&](const EinsumPacking &packing, const void *src,
+                  int64_t elements) -> absl::StatusOr<const void *> {
+    if (packing.direct)
+      return src;
+    std::byte *packed = take(elements);
+    SY_ASSIGN_OR_RETURN(Indexer ix,
+                        makeIndexer(packing.shape, packing.strides));
+    launchStridedCopy(d.stream, kHalf, src, packed, ix);
+    return packed;
+  };
+  SY_ASSIGN_OR_RETURN(const void *pa, pack(l.a, data(device, op.operands[0]),
+                                           l.batch * l.m * l.k));
+  SY_ASSIGN_OR_RETURN(const void *pb, pack(l.b, data(device, op.operands[1]),
+                                           l.batch * l.k * l.n));
+  void *r = data(device, op.results[0]);
+  void *pc = l.c.direct ? r : take(l.batch * l.m * l.n);
+  if (l.k == 0) {
+    SY_CUDA_RETURN_IF_ERROR(
+        cudaMemsetAsync(pc, 0, l.batch * l.m * l.n * kHalf, d.stream));
+  } else if (l.m > 0 && l.n > 0 && l.batch > 0) {
+    // As the float32 path: row-major C = A B is column-major C^T = B^T A^T.
+    const float one = 1.0f, zero = 0.0f;
+    SY_CUBLAS_RETURN_IF_ERROR(cublasGemmStridedBatchedEx(
+        d.blas, l.b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+        l.a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, l.n, l.m, l.k, &one, pb,
+        dataType, std::max<int64_t>(l.b.transposed ? l.k : l.n, 1),
+        l.k * l.n, pa, dataType,
+        std::max<int64_t>(l.a.transposed ? l.m : l.k, 1), l.m * l.k, &zero,
+        pc, dataType, std::max<int64_t>(l.n, 1), l.m * l.n, l.batch,
+        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  }
+  if (!l.c.direct) {
+    SY_ASSIGN_OR_RETURN(Indexer ix, makeIndexer(l.c.shape, l.c.strides));
+    launchStridedCopy(d.stream, kHalf, pc, r, ix);
+  }
   return absl::OkStatus();
 }
 

@@ -184,6 +184,58 @@ TEST(CudaTest, MoeLayer) {
   expectBackendsAgree(p, inputs);
 }
 
+/// bf16 einsums run as half-precision GEMMs with float32 accumulation:
+/// operands used in place, packed (a transposed contraction) and summed out
+/// while packing (the widening path); within two bf16 roundings of the cpu.
+TEST(CudaTest, Bf16Einsums) {
+  SKIP_WITHOUT_GPU();
+  const int64_t batch = 3, rows = 24, inner = 40, cols = 16;
+  ProgramBuilder p;
+  int x = p.value({{"b", batch}, {"r", rows}, {"k", inner}});
+  int w = p.value({{"b", batch}, {"k", inner}, {"c", cols}});
+  int wt = p.value({{"b", batch}, {"c", cols}, {"k", inner}});
+  int v = p.value({{"k", inner}, {"c", cols}});
+  auto half = [&](std::vector<testing::TestDim> dims) {
+    return p.value(std::move(dims), fb::DType::BF16);
+  };
+  int x16 = half({{"b", batch}, {"r", rows}, {"k", inner}});
+  int w16 = half({{"b", batch}, {"k", inner}, {"c", cols}});
+  int wt16 = half({{"b", batch}, {"c", cols}, {"k", inner}});
+  int v16 = half({{"k", inner}, {"c", cols}});
+  int direct = half({{"b", batch}, {"r", rows}, {"c", cols}});
+  int packed = half({{"b", batch}, {"c", cols}, {"r", rows}});
+  int summed = half({{"r", rows}, {"c", cols}});
+  int out0 = p.value({{"b", batch}, {"r", rows}, {"c", cols}});
+  int out1 = p.value({{"b", batch}, {"c", cols}, {"r", rows}});
+  int out2 = p.value({{"r", rows}, {"c", cols}});
+  p.op(fb::OpKind::Cast, {x}, {x16});
+  p.op(fb::OpKind::Cast, {w}, {w16});
+  p.op(fb::OpKind::Cast, {wt}, {wt16});
+  p.op(fb::OpKind::Cast, {v}, {v16});
+  p.op(fb::OpKind::Einsum, {x16, w16}, {direct});
+  p.op(fb::OpKind::Einsum, {x16, wt16}, {packed});
+  p.op(fb::OpKind::Einsum, {x16, v16}, {summed});
+  p.op(fb::OpKind::Cast, {direct}, {out0});
+  p.op(fb::OpKind::Cast, {packed}, {out1});
+  p.op(fb::OpKind::Cast, {summed}, {out2});
+  p.input("x", x);
+  p.input("w", w);
+  p.input("wt", wt);
+  p.input("v", v);
+  p.output("direct", out0);
+  p.output("packed", out1);
+  p.output("summed", out2);
+  std::map<std::string, HostTensor> inputs;
+  inputs["x"] = f32Tensor({batch, rows, inner},
+                          randomValues(batch * rows * inner, 8));
+  inputs["w"] = f32Tensor({batch, inner, cols},
+                          randomValues(batch * inner * cols, 9));
+  inputs["wt"] = f32Tensor({batch, cols, inner},
+                           randomValues(batch * cols * inner, 10));
+  inputs["v"] = f32Tensor({inner, cols}, randomValues(inner * cols, 11));
+  expectBackendsAgree(p, inputs, 1e-2f);
+}
+
 /// Every collective over each axis of a [2, 2] mesh.
 TEST(CudaTest, Collectives) {
   SKIP_WITHOUT_GPU();
