@@ -55,8 +55,10 @@ LogicalResult NamedTensorType::verify(function_ref<InFlightDiagnostic()> emitErr
   llvm::StringMap<StringRef> axisOwner;
   for (auto [index, dim] : llvm::enumerate(dims)) {
     StringRef name = dim.getName().getValue();
+    // A named copy: C++17 lambdas cannot capture structured bindings.
+    StringAttr dimName = dim.getName();
     if (llvm::any_of(dims.take_front(index), [&](DimAttr other) {
-          return other.getName() == dim.getName();
+          return other.getName() == dimName;
         }))
       return emitError() << "dimension name '" << name
                          << "' is used twice in one tensor";

@@ -152,7 +152,9 @@ absl::Status OpChecker::noOverlap() const {
     return std::pair{v.offset, v.offset + v.type.byteSize()};
   };
   for (size_t r = 0; r < op_.results.size(); ++r) {
-    auto [begin, end] = range(op_.results[r]);
+    // Not a structured binding: C++17 lambdas cannot capture those.
+    const std::pair<int64_t, int64_t> result = range(op_.results[r]);
+    const int64_t begin = result.first, end = result.second;
     if (begin == end)
       continue;
     auto overlaps = [&](int other) {
