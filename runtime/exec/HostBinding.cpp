@@ -155,7 +155,9 @@ absl::Status checkRunInputs(const Program &program,
           shapeToString(tensor.shape()), ", expected ",
           binding.global.toString()));
   }
-  for (const auto &[name, tensor] : inputs) {
+  for (const auto &input : inputs) {
+    // Not a structured binding: C++17 lambdas cannot capture those.
+    const std::string &name = input.first;
     auto it = std::find_if(
         program.inputs.begin(), program.inputs.end(),
         [&](const BindingSpec &b) { return !b.isWeight() && b.name == name; });
