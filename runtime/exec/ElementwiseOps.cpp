@@ -286,25 +286,32 @@ void runCast(const OpSpec &op, DeviceContext &c) {
                   c.data(op.results[0]), in.numElements());
 }
 
-void runGather(const OpSpec &op, DeviceContext &c) {
+/// Ids outside the table are an error (the run-time inputs' ids are checked
+/// before the run, naming the input; this catches ids the program computes).
+absl::Status runGather(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &table = c.type(op.operands[0]);
   const TensorSpec &indices = c.type(op.operands[1]);
   const TensorSpec &out = c.type(op.results[0]);
   const int dim = table.find(op.dim);
   const int64_t rows = table.dims[dim].size;
   const int64_t rowStride = rowMajorStrides(table)[dim];
+  const auto *ids = static_cast<const int32_t *>(c.data(op.operands[1]));
+  for (int64_t i = 0; i < indices.numElements(); ++i)
+    if (ids[i] < 0 || ids[i] >= rows)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "index ", ids[i], " (element ", i, " of the device's indices) is "
+          "outside [0, ", rows, ") along '", op.dim, "'"));
   StridedLoop loop(out.shape(), {rowMajorStrides(out), stridesIn(indices, out),
                                  stridesIn(table, out)});
-  const auto *ids = static_cast<const int32_t *>(c.data(op.operands[1]));
   visitDType(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     const auto *t = static_cast<const Storage<T> *>(c.data(op.operands[0]));
     auto *r = static_cast<Storage<T> *>(c.data(op.results[0]));
     loop.run([&](const int64_t *o) {
-      const int64_t id = ids[o[1]];
-      r[o[0]] = id >= 0 && id < rows ? t[o[2] + id * rowStride] : Storage<T>{};
+      r[o[0]] = t[o[2] + ids[o[1]] * rowStride];
     });
   });
+  return absl::OkStatus();
 }
 
 /// Strides that make a StridedLoop offset the index along dimension `name`.
@@ -398,8 +405,7 @@ absl::Status runElementwiseOp(const OpSpec &op, DeviceContext &c) {
                 c.type(op.results[0]).byteSize());
     break;
   case fb::OpKind::Gather:
-    runGather(op, c);
-    break;
+    return runGather(op, c);
   case fb::OpKind::OneHot:
     runOneHot(op, c);
     break;

@@ -162,6 +162,38 @@ private:
   std::shared_ptr<Program> program_;
 };
 
+/// Sets BindingSpec::indexBound of every run-time input whose values reach
+/// the indices of a gather unchanged: through reshapes and collectives,
+/// which only move them.
+void markGatherIndices(Program &program) {
+  std::vector<int> producer(program.values.size(), -1);
+  for (size_t i = 0; i < program.ops.size(); ++i)
+    for (int result : program.ops[i].results)
+      producer[result] = static_cast<int>(i);
+  for (const OpSpec &op : program.ops) {
+    if (op.kind != fb::OpKind::Gather)
+      continue;
+    int value = op.operands[1];
+    while (producer[value] >= 0) {
+      const OpSpec &source = program.ops[producer[value]];
+      if (source.kind != fb::OpKind::Reshape &&
+          source.kind != fb::OpKind::AllGather &&
+          source.kind != fb::OpKind::AllSlice &&
+          source.kind != fb::OpKind::AllToAll)
+        break;
+      value = source.operands[0];
+    }
+    const TensorSpec &table = program.values[op.operands[0]].type;
+    const int64_t rows = table.dims[table.find(op.dim)].size;
+    for (BindingSpec &binding : program.inputs)
+      if (!binding.isWeight() && binding.value == value &&
+          (binding.indexBound == 0 || rows < binding.indexBound)) {
+        binding.indexBound = rows;
+        binding.indexDim = op.dim;
+      }
+  }
+}
+
 std::string strOr(const flatbuffers::String *s) {
   return s ? s->str() : std::string();
 }
@@ -415,6 +447,7 @@ Loader::load(const std::string &bytes) {
       out->push_back(std::move(spec));
     }
   }
+  markGatherIndices(*program_);
   return program_;
 }
 

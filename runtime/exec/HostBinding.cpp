@@ -137,6 +137,31 @@ bool weightBytesReused(const Program &program, int input) {
   return false;
 }
 
+namespace {
+
+/// Checks that every id of `tensor`, which indexes a gathered dimension
+/// (BindingSpec::indexBound), lies in range, naming the first that does not.
+absl::Status checkIndices(const BindingSpec &binding, const HostTensor &tensor) {
+  absl::Span<const int32_t> ids = tensor.span<int32_t>();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] >= 0 && ids[i] < binding.indexBound)
+      continue;
+    std::vector<int64_t> position(tensor.shape().size());
+    for (int64_t k = tensor.rank() - 1, rest = i; k >= 0; --k) {
+      position[k] = rest % tensor.shape()[k];
+      rest /= tensor.shape()[k];
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input '", binding.name, "' holds ", ids[i], " at ",
+        shapeToString(position), ", outside [0, ", binding.indexBound,
+        "): it indexes dimension '", binding.indexDim, "' of size ",
+        binding.indexBound));
+  }
+  return absl::OkStatus();
+}
+
+} // namespace
+
 absl::Status checkRunInputs(const Program &program,
                             const std::map<std::string, HostTensor> &inputs) {
   for (const BindingSpec &binding : program.inputs) {
@@ -154,6 +179,8 @@ absl::Status checkRunInputs(const Program &program,
           "input '", binding.name, "' is ", dtypeName(tensor.dtype()), " ",
           shapeToString(tensor.shape()), ", expected ",
           binding.global.toString()));
+    if (binding.indexBound > 0)
+      SY_RETURN_IF_ERROR(checkIndices(binding, tensor));
   }
   for (const auto &input : inputs) {
     // Not a structured binding: C++17 lambdas cannot capture those.

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
+
 namespace switchyard::runtime {
 
 absl::Status fillRandom(HostTensor &tensor, std::mt19937_64 &engine,
@@ -70,7 +72,11 @@ randomInputs(const Executable &executable, uint64_t seed) {
     SY_ASSIGN_OR_RETURN(HostTensor tensor,
                         HostTensor::allocate(binding.global.dtype,
                                              binding.global.shape()));
-    SY_RETURN_IF_ERROR(fillRandom(tensor, engine));
+    // Ids that index a gather stay inside its table.
+    SY_RETURN_IF_ERROR(fillRandom(
+        tensor, engine, 0.5f,
+        binding.indexBound > 0 ? int32_t(std::min<int64_t>(32, binding.indexBound))
+                               : 32));
     inputs.emplace(binding.name, std::move(tensor));
   }
   return inputs;

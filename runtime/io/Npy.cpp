@@ -205,9 +205,24 @@ absl::StatusOr<HostTensor> readNpy(const std::string &path) {
 }
 
 absl::Status writeNpy(const std::string &path, const HostTensor &tensor) {
+  // NumPy has no bf16: write the values widened to f32, which is exact (a
+  // bf16 is the upper half of an f32).
+  std::vector<uint32_t> widened;
+  const void *data = tensor.data();
+  size_t dataBytes = tensor.byteSize();
+  DType stored = tensor.dtype();
+  if (stored == DType::BF16) {
+    const auto *bits = static_cast<const uint16_t *>(tensor.data());
+    widened.assign(bits, bits + tensor.numElements());
+    for (uint32_t &word : widened)
+      word <<= 16;
+    data = widened.data();
+    dataBytes = widened.size() * sizeof(uint32_t);
+    stored = DType::F32;
+  }
   absl::string_view descr;
   for (const auto &[name, value] : kDescrs)
-    if (value == tensor.dtype())
+    if (value == stored)
       descr = name;
   if (descr.empty())
     return absl::InvalidArgumentError(
@@ -243,8 +258,7 @@ absl::Status writeNpy(const std::string &path, const HostTensor &tensor) {
     return absl::ErrnoToStatus(errno,
                                absl::StrCat("cannot create '", path, "'"));
   bool ok = std::fwrite(head.data(), 1, head.size(), out) == head.size() &&
-            std::fwrite(tensor.data(), 1, tensor.byteSize(), out) ==
-                tensor.byteSize();
+            std::fwrite(data, 1, dataBytes, out) == dataBytes;
   int savedErrno = errno;
   ok = (std::fclose(out) == 0) && ok;
   if (!ok)

@@ -472,7 +472,7 @@ TEST(ElementwiseTest, Reshape) {
 TEST(ElementwiseTest, Gather) {
   // table [vocab:5, d:3], ids [b:2, l:3] -> r [d:3, b:2, l:3].
   const std::vector<float> table = randomValues(15, 9);
-  const std::vector<int32_t> ids = {0, 4, 2, 7, -1, 3};
+  const std::vector<int32_t> ids = {0, 4, 2, 1, 4, 3};
   ProgramBuilder p;
   int t = p.value({{"vocab", 5}, {"d", 3}});
   int i = p.value({{"b", 2}, {"l", 3}}, fb::DType::I32);
@@ -491,9 +491,44 @@ TEST(ElementwiseTest, Gather) {
   std::vector<float> expected;
   for (int d = 0; d < 3; ++d)
     for (int k = 0; k < 6; ++k)
-      expected.push_back(ids[k] >= 0 && ids[k] < 5 ? table[ids[k] * 3 + d]
-                                                   : 0.0f);
+      expected.push_back(table[ids[k] * 3 + d]);
   EXPECT_EQ(floats(run->outputs[0].second), expected);
+
+  // An input id outside the table is refused before the run, naming the
+  // input, the id and its position.
+  for (int32_t bad : {5, -1}) {
+    inputs["ids"] = i32Tensor({2, 3}, {0, 4, 2, 1, bad, 3});
+    run = runProgram(p, inputs);
+    EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(run.status().message(),
+                HasSubstr("input 'ids' holds " + std::to_string(bad) +
+                          " at [1, 1], outside [0, 5): it indexes dimension "
+                          "'vocab' of size 5"));
+  }
+}
+
+TEST(ElementwiseTest, GatherOfComputedIdsOutsideTheTable) {
+  // ids + ids: the kernel refuses 6 >= 5, naming the op.
+  ProgramBuilder p;
+  int t = p.value({{"vocab", 5}, {"d", 1}});
+  int i = p.value({{"l", 2}}, fb::DType::I32);
+  int doubled = p.value({{"l", 2}}, fb::DType::I32);
+  int r = p.value({{"l", 2}, {"d", 1}});
+  p.op(fb::OpKind::Binary, {i, i}, {doubled});
+  OpFields fields;
+  fields.dim = "vocab";
+  p.op(fb::OpKind::Gather, {t, doubled}, {r}, fields);
+  p.input("table", t);
+  p.input("ids", i);
+  p.output("r", r);
+  std::map<std::string, HostTensor> inputs;
+  inputs["table"] = f32Tensor({5, 1}, {0, 1, 2, 3, 4});
+  inputs["ids"] = i32Tensor({2}, {2, 3});
+  absl::StatusOr<RunResult> run = runProgram(p, inputs);
+  EXPECT_THAT(run.status().message(), HasSubstr("op 1 (gather"));
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("index 6 (element 1 of the device's indices) is "
+                        "outside [0, 5) along 'vocab'"));
 }
 
 TEST(ElementwiseTest, OneHot) {

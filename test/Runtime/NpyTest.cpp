@@ -71,10 +71,17 @@ TEST_F(NpyTest, ReadsVersion2AndDoubleQuotes) {
   EXPECT_THAT(t->span<float>(), ElementsAre(1, 2));
 }
 
-TEST_F(NpyTest, RejectsBf16) {
-  HostTensor t = *HostTensor::allocate(DType::BF16, {1});
-  EXPECT_THAT(writeNpy(path("t.npy"), t).message(),
-              HasSubstr("bf16 has no .npy dtype"));
+TEST_F(NpyTest, WritesBf16WidenedToF32) {
+  HostTensor t = *HostTensor::allocate(DType::BF16, {3});
+  auto *bits = static_cast<uint16_t *>(t.data());
+  bits[0] = 0x3FC0; // 1.5
+  bits[1] = 0xC020; // -2.5
+  bits[2] = 0x3C01; // 2^-7 (1 + 2^-7): the lowest mantissa bit set
+  ASSERT_TRUE(writeNpy(path("t.npy"), t).ok());
+  absl::StatusOr<HostTensor> read = readNpy(path("t.npy"));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->dtype(), DType::F32);
+  EXPECT_THAT(read->span<float>(), ElementsAre(1.5f, -2.5f, 0.0078125f * (1 + 0.0078125f)));
 }
 
 TEST_F(NpyTest, Malformed) {

@@ -200,6 +200,11 @@ static absl::Status writeOutputs(const RunResult &result) {
     SmallString<128> path(outputPath);
     sys::path::append(path, name + ".npy");
     SY_RETURN_IF_ERROR(writeNpy(path.str().str(), tensor));
+    if (tensor.dtype() == DType::BF16)
+      errs() << "switchyard run: note: output '" << name
+             << "' is bf16, which .npy lacks: " << path
+             << " holds it widened to f32 (the same values); a .safetensors "
+                "output keeps bf16\n";
   }
   return absl::OkStatus();
 }

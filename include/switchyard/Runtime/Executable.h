@@ -61,6 +61,12 @@ struct BindingSpec {
   /// The checkpoint tensor name, with `{dim}` placeholders for dimensions
   /// stacked from one tensor per index; empty for run-time inputs.
   std::string param;
+  /// A run-time i32 input whose values index the table of a gather
+  /// (directly, or through reshapes and collectives): the size of the
+  /// gathered dimension, which every value must lie below, and its name.
+  /// Found at load; 0 where the input feeds no gather.
+  int64_t indexBound = 0;
+  std::string indexDim;
 
   bool isWeight() const { return !param.empty(); }
   /// For each global dimension, whether `param` stacks one checkpoint

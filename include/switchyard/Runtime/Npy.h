@@ -23,7 +23,8 @@ namespace switchyard::runtime {
 [[nodiscard]] absl::StatusOr<HostTensor> readNpy(const std::string &path);
 
 /// Writes `tensor` as a .npy file (version 1.0 unless the header needs 2.0).
-/// bf16 has no NumPy dtype and is rejected.
+/// bf16 has no NumPy dtype: a bf16 tensor is written as '<f4', its values
+/// widened to f32 (exactly; a .safetensors file keeps bf16).
 [[nodiscard]] absl::Status writeNpy(const std::string &path,
                                     const HostTensor &tensor);
 

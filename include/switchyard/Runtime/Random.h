@@ -30,7 +30,8 @@ namespace switchyard::runtime {
 [[nodiscard]] absl::StatusOr<MapWeightSource>
 randomWeights(const Executable &executable, uint64_t seed);
 
-/// Every run-time input of the executable, as a random global tensor.
+/// Every run-time input of the executable, as a random global tensor; ids
+/// that index a gather (BindingSpec::indexBound) lie inside its table.
 [[nodiscard]] absl::StatusOr<std::map<std::string, HostTensor>>
 randomInputs(const Executable &executable, uint64_t seed);
 
