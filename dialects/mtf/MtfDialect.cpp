@@ -161,6 +161,25 @@ static LogicalResult verifyNameAttr(Operation *op, Attribute attribute) {
   return success();
 }
 
+/// Checks that a function whose signature carries `mtf` attributes (a
+/// program's entry: mtf.name, mtf.param, mtf.global) has a mesh for its
+/// laid-out types. Under a mesh the `mtf.mesh` attribute's verifier checks
+/// the signature; without one, nothing else would until an op used the
+/// argument.
+static LogicalResult verifySignatureHasMesh(Operation *op) {
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!function || getEnclosingMesh(op))
+    return success();
+  for (Type type : llvm::concat<const Type>(function.getArgumentTypes(),
+                                            function.getResultTypes()))
+    if (auto tensor = dyn_cast<NamedTensorType>(type);
+        tensor && failed(verifyTypeOnMesh(tensor, {}, [&] {
+          return function.emitOpError() << "signature: ";
+        })))
+      return failure();
+  return success();
+}
+
 LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
                                                    unsigned regionIndex,
                                                    unsigned argIndex,
@@ -170,6 +189,8 @@ LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
     type = function.getArgumentTypes()[argIndex];
   else
     type = op->getRegion(regionIndex).getArgument(argIndex).getType();
+  if (failed(verifySignatureHasMesh(op)))
+    return failure();
   if (attribute.getName() == kParamAttrName)
     return verifyParamAttr(op, argIndex, type, attribute.getValue());
   if (attribute.getName() == kGlobalAttrName)
@@ -185,6 +206,8 @@ LogicalResult MtfDialect::verifyRegionResultAttribute(Operation *op,
                                                       unsigned resultIndex,
                                                       NamedAttribute attribute) {
   auto function = dyn_cast<FunctionOpInterface>(op);
+  if (failed(verifySignatureHasMesh(op)))
+    return failure();
   if (attribute.getName() == kNameAttrName)
     return verifyNameAttr(op, attribute.getValue());
   if (attribute.getName() != kGlobalAttrName || !function)

@@ -450,3 +450,23 @@ func.func private @empty_name(!mtf.tensor<[batch:8], f32> {mtf.name = ""})
 
 // expected-error@+1 {{'mtf.name' must be a non-empty string}}
 func.func private @name_not_string() -> (!mtf.tensor<[batch:8], f32> {mtf.name = 3 : i32})
+
+// -----
+
+// A program's signature with a laid-out type and no mesh anywhere is
+// rejected even though no op uses the argument.
+// expected-error@+1 {{'func.func' op signature: type '!mtf.tensor<[batch:8{b}], f32>' is laid out but no enclosing op declares an 'mtf.mesh'}}
+func.func @signature_laid_out_without_mesh(%x: !mtf.tensor<[batch:8{b}], f32> {mtf.name = "x"})
+    -> !mtf.tensor<[batch:8{b}], f32> {
+  return %x : !mtf.tensor<[batch:8{b}], f32>
+}
+
+// -----
+
+// The same for a laid-out result.
+// expected-error@+1 {{'func.func' op signature: type '!mtf.tensor<[batch:8{b}], f32>' is laid out but no enclosing op declares an 'mtf.mesh'}}
+func.func @result_laid_out_without_mesh(%x: !mtf.tensor<[batch:8], f32>)
+    -> (!mtf.tensor<[batch:8{b}], f32> {mtf.name = "y"}) {
+  %y = mtf.relayout %x : !mtf.tensor<[batch:8], f32> -> !mtf.tensor<[batch:8{b}], f32>
+  return %y : !mtf.tensor<[batch:8{b}], f32>
+}
