@@ -347,6 +347,13 @@ int runRun(int argc, char **argv) {
 #endif
   std::unique_ptr<Session> session;
   if (backendName == "cuda") {
+#ifdef SWITCHYARD_HAVE_MPI
+    if (mpiJob)
+      return fail(absl::FailedPreconditionError(
+          "--backend cuda does not split its mesh over MPI processes (each "
+          "would run all of it); run it without an MPI launcher or --launch, "
+          "or use --backend cpu"));
+#endif
 #ifdef SWITCHYARD_HAVE_CUDA
     if (cudaDeviceCount() == 0)
       return fail(absl::FailedPreconditionError(
