@@ -11,6 +11,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Format.h"
@@ -83,6 +84,13 @@ static cl::opt<bool> printStats(
     cl::desc("Print the buffer plan's peak bytes per device, the largest "
              "buffers and the bytes each collective kind sends per device"),
     cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<std::string> deviceMemory(
+    "device-memory",
+    cl::desc("Memory of one device, e.g. 16GiB (suffixes K/KiB, M/MiB, G/GiB, "
+             "T/TiB are powers of 1024; KB, MB, GB, TB of 1000): a program "
+             "whose buffer plan peaks above it is refused, naming the "
+             "largest buffers"),
+    cl::value_desc("bytes"), cl::sub(compileCommand), cl::cat(compileCategory));
 static cl::opt<bool>
     explainLayouts("explain",
                    cl::desc("Say which dimension each conflicting layout rule "
@@ -114,6 +122,29 @@ std::string formatBytes(int64_t bytes) {
   else
     os << format("%.2f GiB", bytes / (1024.0 * 1024 * 1024));
   return text;
+}
+
+/// "16GiB", "512 MB", "1048576": a byte count with an optional unit.
+static Expected<int64_t> parseBytes(StringRef text) {
+  StringRef digits = text.trim();
+  StringRef unit = digits.drop_while(llvm::isDigit);
+  digits = digits.take_front(digits.size() - unit.size());
+  unit = unit.trim();
+  static const std::pair<StringRef, int64_t> kUnits[] = {
+      {"", 1},           {"B", 1},
+      {"K", 1LL << 10},  {"KiB", 1LL << 10}, {"KB", 1000},
+      {"M", 1LL << 20},  {"MiB", 1LL << 20}, {"MB", 1000000},
+      {"G", 1LL << 30},  {"GiB", 1LL << 30}, {"GB", 1000000000},
+      {"T", 1LL << 40},  {"TiB", 1LL << 40}, {"TB", 1000000000000}};
+  uint64_t count = 0;
+  for (auto [name, scale] : kUnits)
+    if (unit == name && !digits.getAsInteger(10, count) && count > 0 &&
+        count <= uint64_t(INT64_MAX / scale))
+      return int64_t(count) * scale;
+  return createStringError(
+      inconvertibleErrorCode(),
+      "--device-memory '" + text +
+          "' is not a positive byte count such as 16GiB, 512MB or 1048576");
 }
 
 static void printCompileStats(const ExecutableStats &stats, StringRef output,
@@ -179,6 +210,16 @@ int runCompile() {
       return 1;
   }
 
+  std::optional<int64_t> memoryLimit;
+  if (deviceMemory.getNumOccurrences()) {
+    Expected<int64_t> bytes = parseBytes(deviceMemory);
+    if (!bytes) {
+      errs() << "switchyard compile: " << toString(bytes.takeError()) << "\n";
+      return 1;
+    }
+    memoryLimit = *bytes;
+  }
+
   CompileOptions options{meshSpec, layoutSpec, functionName, explainLayouts};
   options.precision = precision;
   ExecutableStats stats;
@@ -186,6 +227,18 @@ int runCompile() {
       compileToExecutable(*module, options, &stats);
   if (failed(executable))
     return 1;
+  if (memoryLimit && stats.arenaBytes > *memoryLimit) {
+    mlir::InFlightDiagnostic error = mlir::emitError(module->getLoc());
+    error << "the program needs " << formatBytes(stats.arenaBytes)
+          << " per device (the buffer plan's peak; weights and inputs "
+          << formatBytes(stats.residentBytes) << "), more than --device-memory "
+          << formatBytes(*memoryLimit)
+          << "; split more dimensions over the mesh or use more devices";
+    for (const auto &[description, bytes] : stats.largestValues)
+      error.attachNote() << "large buffer: " << formatBytes(bytes) << "  "
+                         << description;
+    return 1;
+  }
 
   std::string output = outputPath;
   if (output.empty())

@@ -1,0 +1,77 @@
+// Bad input to the driver, one class per check: each is a clear error and a
+// non-zero exit, never a crash or a wrong answer.
+// RUN: rm -rf %t && split-file %s %t
+//
+// A program whose planned peak memory exceeds --device-memory is refused at
+// compile time, naming the largest buffers; no executable is written.
+// RUN: not switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:2 --layout 'experts:b;batch:b' --device-memory 100KiB -o %t/big.syx 2>&1 | FileCheck %s --check-prefix=MEMORY
+// RUN: not test -e %t/big.syx
+// RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:2 --layout 'experts:b;batch:b' --device-memory 16GiB -o %t/layer.syx
+// RUN: not switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --device-memory 12x 2>&1 | FileCheck %s --check-prefix=BYTES
+//
+// A truncated executable.
+// RUN: head -c 200 %t/layer.syx > %t/truncated.syx
+// RUN: not switchyard run %t/truncated.syx --random-weights 1 --random-inputs 2 2>&1 | FileCheck %s --check-prefix=TRUNCATED
+//
+// Token ids outside the table: the input, the id and its position.
+// RUN: switchyard compile %t/ids.mlir -o %t/ids.syx
+// RUN: switchyard run %t/ids.syx --output %t/ids > /dev/null
+// RUN: switchyard compile %t/embed.mlir --mesh b:2 --layout batch:b -o %t/embed.syx
+// RUN: not switchyard run %t/embed.syx --random-weights 1 --input ids=%t/ids/ids.npy 2>&1 | FileCheck %s --check-prefix=IDS
+//
+// A checkpoint without the weight, and one whose weight has another shape.
+// RUN: switchyard run %t/ids.syx --output %t/ids.safetensors > /dev/null
+// RUN: not switchyard run %t/embed.syx --weights %t/ids.safetensors --random-inputs 1 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: switchyard compile %t/shared.mlir -o %t/shared.syx
+// RUN: switchyard run %t/shared.syx --output %t/shared.safetensors > /dev/null
+// RUN: not switchyard run %t/embed.syx --weights %t/shared.safetensors --random-inputs 1 2>&1 | FileCheck %s --check-prefix=SHAPE
+//
+// bf16 outputs go to .npy widened to f32, with a note.
+// RUN: switchyard compile %t/bf16.mlir -o %t/bf16.syx
+// RUN: switchyard run %t/bf16.syx --random-inputs 1 --output %t/out 2>&1 | FileCheck %s --check-prefix=BF16
+// RUN: test -s %t/out/y.npy
+
+// MEMORY: switch_moe_layer.mlir:{{[0-9]+}}:{{[0-9]+}}: error: the program needs 123.4 KiB per device (the buffer plan's peak; weights and inputs 72.6 KiB), more than --device-memory 100.0 KiB
+// MEMORY: note: large buffer: 32.0 KiB  value {{[0-9]+}} [experts:4, d_ff:64, d_model:32] f32
+// BYTES: switchyard compile: --device-memory '12x' is not a positive byte count such as 16GiB, 512MB or 1048576
+// TRUNCATED: switchyard run: INVALID_ARGUMENT: invalid executable '{{.*}}truncated.syx': the FlatBuffers verifier rejects the file (truncated or corrupt)
+// IDS: switchyard run: INVALID_ARGUMENT: input 'ids' holds 7 at [1], outside [0, 4): it indexes dimension 'vocab' of size 4
+// MISSING: switchyard run: NOT_FOUND: device 0: the checkpoint has no tensor 'shared'
+// SHAPE: switchyard run: INVALID_ARGUMENT: device 0: weight 'shared' (for input 'arg0') has shape [3, 2], the executable expects [4, 2]
+// BF16: switchyard run: note: output 'y' is bf16, which .npy lacks: {{.*}}y.npy holds it widened to f32 (the same values); a .safetensors output keeps bf16
+
+//--- ids.mlir
+module {
+  func.func @main() -> (!mtf.tensor<[batch:2], i32> {mtf.name = "ids"}) {
+    %c = mtf.constant dense<[1, 7]> : tensor<2xi32> to !mtf.tensor<[batch:2], i32>
+    return %c : !mtf.tensor<[batch:2], i32>
+  }
+}
+
+//--- shared.mlir
+module {
+  func.func @main() -> (!mtf.tensor<[vocab:3, d_model:2], f32> {mtf.name = "shared"}) {
+    %c = mtf.constant dense<1.0> : tensor<3x2xf32> to !mtf.tensor<[vocab:3, d_model:2], f32>
+    return %c : !mtf.tensor<[vocab:3, d_model:2], f32>
+  }
+}
+
+//--- embed.mlir
+module {
+  func.func @main(%table: !mtf.tensor<[vocab:4, d_model:2], f32> {mtf.param = "shared"},
+                  %ids: !mtf.tensor<[batch:2], i32> {mtf.name = "ids"})
+      -> (!mtf.tensor<[batch:2, d_model:2], f32> {mtf.name = "x"}) {
+    %x = mtf.gather %table[%ids] along vocab
+        : (!mtf.tensor<[vocab:4, d_model:2], f32>, !mtf.tensor<[batch:2], i32>) -> !mtf.tensor<[batch:2, d_model:2], f32>
+    return %x : !mtf.tensor<[batch:2, d_model:2], f32>
+  }
+}
+
+//--- bf16.mlir
+module {
+  func.func @main(%x: !mtf.tensor<[batch:2], f32> {mtf.name = "x"})
+      -> (!mtf.tensor<[batch:2], bf16> {mtf.name = "y"}) {
+    %y = mtf.cast %x : !mtf.tensor<[batch:2], f32> -> !mtf.tensor<[batch:2], bf16>
+    return %y : !mtf.tensor<[batch:2], bf16>
+  }
+}
