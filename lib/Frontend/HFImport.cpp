@@ -685,7 +685,15 @@ switchyard::importHuggingFaceModel(MLIRContext *context, StringRef path,
   if (!file)
     return emitError(location) << "cannot read the config: "
                                << file.getError().message();
-  llvm::Expected<llvm::json::Value> json = llvm::json::parse((*file)->getBuffer());
+  return importHuggingFaceConfigText(context, (*file)->getBuffer(), options,
+                                     location);
+}
+
+FailureOr<OwningOpRef<ModuleOp>>
+switchyard::importHuggingFaceConfigText(MLIRContext *context, StringRef text,
+                                        const HFImportOptions &options,
+                                        Location location) {
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json)
     return emitError(location) << "invalid JSON: "
                                << llvm::toString(json.takeError());

@@ -46,8 +46,16 @@ importHuggingFaceConfig(mlir::MLIRContext *context,
                         const HFImportOptions &options,
                         mlir::Location location);
 
-/// As above, from `path`: a config.json or a model directory holding one.
-/// Errors (unreadable file, bad JSON) are emitted at `path`.
+/// As above, from the text of a config.json; errors (bad JSON, not an
+/// object) are emitted at `location`.
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+importHuggingFaceConfigText(mlir::MLIRContext *context, llvm::StringRef text,
+                            const HFImportOptions &options,
+                            mlir::Location location);
+
+/// As importHuggingFaceConfig, from `path`: a config.json or a model
+/// directory holding one. Errors (unreadable file, bad JSON) are emitted at
+/// `path`.
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 importHuggingFaceModel(mlir::MLIRContext *context, llvm::StringRef path,
                        const HFImportOptions &options);
