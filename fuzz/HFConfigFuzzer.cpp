@@ -1,0 +1,42 @@
+//===- HFConfigFuzzer.cpp - libFuzzer target: Hugging Face config.json ----===//
+//
+// Any text given as a model's config.json must import into a module that
+// verifies, or give a diagnostic; never crash. Diagnostics are swallowed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "switchyard/Compiler/HFImport.h"
+#include "switchyard/Compiler/Registration.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+
+#include <cstdlib>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static mlir::MLIRContext *context = [] {
+    mlir::DialectRegistry registry;
+    switchyard::registerAllDialects(registry);
+    auto *context = new mlir::MLIRContext(registry);
+    context->loadAllAvailableDialects();
+    context->disableMultithreading();
+    return context;
+  }();
+  mlir::ScopedDiagnosticHandler quiet(context, [](mlir::Diagnostic &) {
+    return mlir::success();
+  });
+  // Small shapes keep each import fast; the config's sizes are the input.
+  switchyard::HFImportOptions options;
+  options.batch = 2;
+  options.length = 4;
+  options.targetLength = 3;
+  auto module = switchyard::importHuggingFaceConfigText(
+      context, llvm::StringRef(reinterpret_cast<const char *>(data), size),
+      options, mlir::UnknownLoc::get(context));
+  // What the importer builds from a config it accepts must verify.
+  if (succeeded(module) && failed(mlir::verify(**module)))
+    std::abort();
+  return 0;
+}
