@@ -70,6 +70,20 @@ absl::Status readWeightBlock(const Program &program,
       tensorShape.push_back(global.dims[d].size);
       tensorSlice.push_back(block[d]);
     }
+  // A checkpoint that stacks more entries than the program has (an
+  // `expert_8` for 8 experts) was made for another model.
+  for (size_t d = 0; d < global.dims.size(); ++d) {
+    if (!stacked[d])
+      continue;
+    std::vector<int64_t> beyond(global.dims.size(), 0);
+    beyond[d] = global.dims[d].size;
+    const std::string extra = binding.checkpointName(beyond);
+    if (weights.describe(extra).ok())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the checkpoint has '", extra, "' but the program stacks ",
+          global.dims[d].size, " of '", binding.param, "' along '",
+          global.dims[d].name, "': the checkpoint was made for another model"));
+  }
   const size_t elementSize = dtypeSize(local.dtype);
   std::vector<std::byte> piece, convertedPiece;
   // An odometer over the stacked indices this device holds.

@@ -26,6 +26,12 @@
 // RUN: switchyard run %t/shared.syx --output %t/shared.safetensors > /dev/null
 // RUN: not switchyard run %t/embed.syx --weights %t/shared.safetensors --random-inputs 1 2>&1 | FileCheck %s --check-prefix=SHAPE
 //
+// A checkpoint with more stacked entries (experts) than the program has.
+// RUN: switchyard compile %t/three-experts.mlir -o %t/three.syx
+// RUN: switchyard run %t/three.syx --output %t/three.safetensors > /dev/null
+// RUN: switchyard compile %t/two-experts.mlir -o %t/two.syx
+// RUN: not switchyard run %t/two.syx --weights %t/three.safetensors 2>&1 | FileCheck %s --check-prefix=EXTRA
+//
 // bf16 outputs go to .npy widened to f32, with a note.
 // RUN: switchyard compile %t/bf16.mlir -o %t/bf16.syx
 // RUN: switchyard run %t/bf16.syx --random-inputs 1 --output %t/out 2>&1 | FileCheck %s --check-prefix=BF16
@@ -38,6 +44,7 @@
 // IDS: switchyard run: INVALID_ARGUMENT: input 'ids' holds 7 at [1], outside [0, 4): it indexes dimension 'vocab' of size 4
 // MISSING: switchyard run: NOT_FOUND: device 0: the checkpoint has no tensor 'shared'
 // SHAPE: switchyard run: INVALID_ARGUMENT: device 0: weight 'shared' (for input 'arg0') has shape [3, 2], the executable expects [4, 2]
+// EXTRA: switchyard run: INVALID_ARGUMENT: device 0: the checkpoint has 'w_2' but the program stacks 2 of 'w_{experts}' along 'experts': the checkpoint was made for another model
 // BF16: switchyard run: note: output 'y' is bf16, which .npy lacks: {{.*}}y.npy holds it widened to f32 (the same values); a .safetensors output keeps bf16
 
 //--- ids.mlir
@@ -73,5 +80,24 @@ module {
       -> (!mtf.tensor<[batch:2], bf16> {mtf.name = "y"}) {
     %y = mtf.cast %x : !mtf.tensor<[batch:2], f32> -> !mtf.tensor<[batch:2], bf16>
     return %y : !mtf.tensor<[batch:2], bf16>
+  }
+}
+
+//--- three-experts.mlir
+module {
+  func.func @main() -> (!mtf.tensor<[d:2], f32> {mtf.name = "w_0"},
+                        !mtf.tensor<[d:2], f32> {mtf.name = "w_1"},
+                        !mtf.tensor<[d:2], f32> {mtf.name = "w_2"}) {
+    %c = mtf.constant dense<1.0> : tensor<2xf32> to !mtf.tensor<[d:2], f32>
+    return %c, %c, %c : !mtf.tensor<[d:2], f32>, !mtf.tensor<[d:2], f32>, !mtf.tensor<[d:2], f32>
+  }
+}
+
+//--- two-experts.mlir
+module {
+  func.func @main(%w: !mtf.tensor<[experts:2, d:2], f32> {mtf.param = "w_{experts}"})
+      -> (!mtf.tensor<[d:2], f32> {mtf.name = "sum"}) {
+    %s = mtf.reduce sum %w : !mtf.tensor<[experts:2, d:2], f32> -> !mtf.tensor<[d:2], f32>
+    return %s : !mtf.tensor<[d:2], f32>
   }
 }
