@@ -121,9 +121,17 @@ int64_t Partitioner::reshardBytes(NamedTensorType global, NamedTensorType from,
   TensorLayout layout = layoutOf(from);
   int64_t elementBytes =
       std::max<int64_t>(1, global.getElementType().getIntOrFloatBitWidth() / 8);
+  // Counted from the layout: building the local type would unique new
+  // attributes for every step of every strategy tried.
   auto localBytes = [&] {
-    return withLayout(global, layout).getLocalType(mesh).getNumElements() *
-           elementBytes;
+    int64_t elements = 1;
+    for (auto [dim, axes] : llvm::zip(global.getDims(), layout)) {
+      int64_t size = dim.getSize();
+      for (StringRef axis : axes)
+        size /= *mesh.getAxisSize(axis);
+      elements *= size;
+    }
+    return elements * elementBytes;
   };
   int64_t bytes = 0;
   for (const ReshardStep &step :
@@ -473,33 +481,41 @@ LogicalResult Partitioner::partition(func::FuncOp function) {
   MLIRContext *context = module.getContext();
   Block &body = function.getBody().front();
 
+  // The attributes of every argument (and result) are set at once: setting
+  // them one by one rebuilds the list each time, quadratic in the weights.
   SmallVector<Type> argumentTypes;
+  SmallVector<DictionaryAttr> argumentAttrs;
   for (BlockArgument argument : body.getArguments()) {
+    NamedAttrList attrs(function.getArgAttrDict(argument.getArgNumber()));
     auto global = dyn_cast<NamedTensorType>(argument.getType());
     if (global) {
       argument.setType(global.getLocalType(mesh));
-      function.setArgAttr(argument.getArgNumber(), MtfDialect::kGlobalAttrName,
-                          TypeAttr::get(global));
+      attrs.set(MtfDialect::kGlobalAttrName, TypeAttr::get(global));
       placed[argument] = {argument, global, {}, ReductionKind::Sum};
     }
     argumentTypes.push_back(argument.getType());
+    argumentAttrs.push_back(attrs.getDictionary(context));
   }
+  function.setAllArgAttrs(argumentAttrs);
 
   OpBuilder builder(context);
   for (Operation &op : llvm::make_early_inc_range(body)) {
     builder.setInsertionPoint(&op);
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       SmallVector<Type> resultTypes;
+      SmallVector<DictionaryAttr> resultAttrs;
       for (auto [index, operand] : llvm::enumerate(ret.getOperands())) {
+        NamedAttrList attrs(function.getResultAttrDict(index));
         auto global =
             dyn_cast<NamedTensorType>(function.getResultTypes()[index]);
         if (global) {
           ret->setOperand(index, reshard(operand, global, builder, op.getLoc()));
-          function.setResultAttr(index, MtfDialect::kGlobalAttrName,
-                                 TypeAttr::get(global));
+          attrs.set(MtfDialect::kGlobalAttrName, TypeAttr::get(global));
         }
         resultTypes.push_back(ret->getOperand(index).getType());
+        resultAttrs.push_back(attrs.getDictionary(context));
       }
+      function.setAllResultAttrs(resultAttrs);
       function.setType(FunctionType::get(context, argumentTypes, resultTypes));
       continue;
     }

@@ -21,9 +21,15 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "mlir/Parser/Parser.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <numeric>
 
@@ -42,6 +48,11 @@ const LinkLevel &HardwareProfile::linkFor(int64_t stride, int64_t size) const {
     if (reach <= level.span)
       return level;
   return links.back();
+}
+
+int64_t HardwareProfile::memoryPerDevice(int64_t devices) const {
+  return sharedHost ? memoryBytes / std::max<int64_t>(1, devices)
+                    : memoryBytes;
 }
 
 static llvm::Error profileError(const llvm::Twine &message) {
@@ -149,10 +160,10 @@ SmallVector<std::string> switchyard::axisNames(size_t count) {
   return result;
 }
 
-/// Every size each named dimension has in the model's function signatures
-/// and op results.
-static llvm::StringMap<SmallVector<int64_t>> dimensionSizes(ModuleOp model) {
-  llvm::StringMap<SmallVector<int64_t>> sizes;
+/// Adds to `sizes` every size each named dimension has in the model's
+/// function signatures and op results.
+static void dimensionSizes(ModuleOp model,
+                           llvm::StringMap<SmallVector<int64_t>> &sizes) {
   auto record = [&](Type type) {
     auto named = dyn_cast<mtf::NamedTensorType>(type);
     if (!named)
@@ -170,7 +181,6 @@ static llvm::StringMap<SmallVector<int64_t>> dimensionSizes(ModuleOp model) {
     for (Type type : op->getResultTypes())
       record(type);
   });
-  return sizes;
 }
 
 //===----------------------------------------------------------------------===//
@@ -336,10 +346,6 @@ void switchyard::estimateCost(ModuleOp partitioned,
   candidate.totalSeconds = candidate.computeSeconds;
   for (const auto &entry : candidate.collectives)
     candidate.totalSeconds += entry.getValue().seconds;
-  int64_t memory = hardware.sharedHost
-                       ? hardware.memoryBytes / std::max<int64_t>(1, devices)
-                       : hardware.memoryBytes;
-  candidate.fits = candidate.peakBytes <= memory;
 }
 
 /// Partitions a copy of `model` into `module` for one candidate. The
@@ -369,12 +375,12 @@ switchyard::compileCandidate(ModuleOp model, StringRef mesh, StringRef layout,
   return writeExecutable(*module, *function, stats);
 }
 
-Candidate switchyard::evaluateCandidate(ModuleOp model, StringRef mesh,
-                                        StringRef layout,
-                                        const HardwareProfile &hardware) {
-  Candidate candidate;
-  candidate.mesh = mesh.str();
-  candidate.layout = layout.str();
+/// Compiles `model` for the candidate's mesh and layout and adds its costs,
+/// times `weight`, to `candidate`. Returns the mesh's device count; fails
+/// with the first diagnostic in `candidate.error`.
+static FailureOr<int64_t> addPartCost(ModuleOp model, int64_t weight,
+                                      const HardwareProfile &hardware,
+                                      Candidate &candidate) {
   std::string firstError;
   ScopedDiagnosticHandler quiet(model.getContext(), [&](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error && firstError.empty())
@@ -385,20 +391,150 @@ Candidate switchyard::evaluateCandidate(ModuleOp model, StringRef mesh,
   // copied for nothing.
   OwningOpRef<ModuleOp> module;
   FailureOr<func::FuncOp> function =
-      partitionCandidate(model, mesh, layout, module);
+      partitionCandidate(model, candidate.mesh, candidate.layout, module);
   FailureOr<ExecutableStats> planned = failure();
   if (succeeded(function))
     planned = planExecutable(*module, *function);
   if (failed(planned)) {
     candidate.error = firstError.empty() ? "compilation failed" : firstError;
-    return candidate;
+    return failure();
   }
-  const ExecutableStats &stats = *planned;
+  Candidate part;
+  estimateCost(*module, hardware, part);
+  candidate.flops += weight * part.flops;
+  candidate.memoryTraffic += weight * part.memoryTraffic;
+  candidate.peakBytes += weight * planned->arenaBytes;
+  candidate.residentBytes += weight * planned->residentBytes;
+  candidate.computeSeconds += weight * part.computeSeconds;
+  candidate.totalSeconds += weight * part.totalSeconds;
+  for (const auto &entry : part.collectives) {
+    CollectiveCost &cost = candidate.collectives[entry.getKey()];
+    cost.count += weight * entry.getValue().count;
+    cost.bytes += weight * entry.getValue().bytes;
+    cost.seconds += weight * entry.getValue().seconds;
+  }
+  auto mesh =
+      (*module)->getAttrOfType<mtf::MeshAttr>(mtf::MtfDialect::kMeshAttrName);
+  return mesh ? mesh.getNumDevices() : 1;
+}
+
+Candidate switchyard::evaluateCandidate(ArrayRef<ModelPart> parts,
+                                        StringRef mesh, StringRef layout,
+                                        const HardwareProfile &hardware) {
+  Candidate candidate;
+  candidate.mesh = mesh.str();
+  candidate.layout = layout.str();
+  int64_t devices = 1;
+  for (const ModelPart &part : parts) {
+    FailureOr<int64_t> partDevices =
+        addPartCost(*part.module, part.weight, hardware, candidate);
+    if (failed(partDevices))
+      return candidate;
+    devices = *partDevices;
+  }
   candidate.compiled = true;
-  candidate.peakBytes = stats.arenaBytes;
-  candidate.residentBytes = stats.residentBytes;
-  estimateCost(*module, hardware, candidate);
+  candidate.fits = candidate.peakBytes <= hardware.memoryPerDevice(devices);
   return candidate;
+}
+
+/// Reads a config.json, or the one in a model directory.
+static FailureOr<llvm::json::Object> readConfig(MLIRContext *context,
+                                                StringRef path,
+                                                Location &location) {
+  SmallString<256> configPath(path);
+  if (llvm::sys::fs::is_directory(configPath))
+    llvm::sys::path::append(configPath, "config.json");
+  location = FileLineColLoc::get(context, configPath, 1, 1);
+  auto file = llvm::MemoryBuffer::getFile(configPath);
+  if (!file)
+    return emitError(location)
+           << "cannot read the config: " << file.getError().message();
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*file)->getBuffer());
+  if (!json)
+    return emitError(location)
+           << "invalid JSON: " << llvm::toString(json.takeError());
+  if (!json->getAsObject())
+    return emitError(location) << "the config must be a JSON object";
+  return std::move(*json->getAsObject());
+}
+
+namespace {
+/// One stack of blocks as periods: `count` repetitions of `period` blocks,
+/// then `rest` blocks.
+struct StackPeriods {
+  int64_t period = 1, count = 0, rest = 0;
+
+  StackPeriods(int64_t blocks, int64_t sparseStep)
+      : period(std::max<int64_t>(1, sparseStep)), count(blocks / period),
+        rest(blocks % period) {}
+  /// Whether copies with one and two periods stand for the stack.
+  bool reduced() const { return count >= 3; }
+  /// Blocks of a copy with `periods` periods (the whole stack when it is
+  /// not reduced).
+  int64_t blocks(int64_t periods) const {
+    return (reduced() ? periods : count) * period + rest;
+  }
+};
+} // namespace
+
+FailureOr<std::vector<ModelPart>>
+switchyard::importHuggingFaceParts(MLIRContext *context, StringRef path,
+                                   const HFImportOptions &options, bool exact) {
+  Location location = UnknownLoc::get(context);
+  FailureOr<llvm::json::Object> config = readConfig(context, path, location);
+  if (failed(config))
+    return failure();
+  FailureOr<HFStacks> stacks = huggingFaceStacks(*config, location);
+  if (failed(stacks))
+    return failure();
+  StackPeriods encoder(stacks->encoderBlocks, stacks->encoderSparseStep);
+  StackPeriods decoder(stacks->decoderBlocks, stacks->decoderSparseStep);
+
+  // Blocks per stack of each copy, and its weight. The stacks grow together
+  // when they have as many periods, else one at a time.
+  struct Copy {
+    int64_t encoderBlocks, decoderBlocks, weight;
+  };
+  SmallVector<Copy> copies;
+  if (encoder.reduced() && decoder.reduced() &&
+      encoder.count == decoder.count) {
+    copies = {{encoder.blocks(1), decoder.blocks(1), 2 - encoder.count},
+              {encoder.blocks(2), decoder.blocks(2), encoder.count - 1}};
+  } else {
+    copies = {{encoder.blocks(1), decoder.blocks(1), 1}};
+    if (encoder.reduced()) {
+      copies.front().weight -= encoder.count - 1;
+      copies.push_back(
+          {encoder.blocks(2), decoder.blocks(1), encoder.count - 1});
+    }
+    if (decoder.reduced()) {
+      copies.front().weight -= decoder.count - 1;
+      copies.push_back(
+          {encoder.blocks(1), decoder.blocks(2), decoder.count - 1});
+    }
+  }
+  int64_t compiledBlocks = 0;
+  for (const Copy &copy : copies)
+    compiledBlocks += copy.encoderBlocks + copy.decoderBlocks;
+  if (exact || compiledBlocks >= stacks->encoderBlocks + stacks->decoderBlocks)
+    copies = {{stacks->encoderBlocks, stacks->decoderBlocks, 1}};
+
+  std::vector<ModelPart> parts;
+  for (const Copy &copy : copies) {
+    // An explicit step keeps the sparse pattern where the step would
+    // otherwise follow from the number of sparse layers.
+    llvm::json::Object reduced = *config;
+    reduced["num_layers"] = copy.encoderBlocks;
+    reduced["num_decoder_layers"] = copy.decoderBlocks;
+    reduced["encoder_sparse_step"] = stacks->encoderSparseStep;
+    reduced["decoder_sparse_step"] = stacks->decoderSparseStep;
+    auto module = importHuggingFaceConfig(context, reduced, options, location);
+    if (failed(module))
+      return failure();
+    parts.push_back({std::move(*module), copy.weight});
+  }
+  return parts;
 }
 
 //===----------------------------------------------------------------------===//
@@ -418,12 +554,60 @@ static bool betterThan(const Candidate &a, const Candidate &b) {
   return a.peakBytes < b.peakBytes;
 }
 
-ExploreResult switchyard::explore(ModuleOp model,
+/// Compiles and costs every candidate of `candidates` (mesh, layout and rules
+/// set) in place, on `threads` threads. The calling thread works on `parts`;
+/// each other thread on a copy parsed into a context of its own, so that
+/// nothing of MLIR is shared between threads.
+static void evaluateAll(ArrayRef<ModelPart> parts,
+                        const HardwareProfile &hardware,
+                        MutableArrayRef<Candidate> candidates,
+                        unsigned threads) {
+  std::atomic<size_t> next{0};
+  auto work = [&](ArrayRef<ModelPart> model) {
+    for (size_t i = next++; i < candidates.size(); i = next++) {
+      Candidate &candidate = candidates[i];
+      Candidate evaluated =
+          evaluateCandidate(model, candidate.mesh, candidate.layout, hardware);
+      evaluated.rules = std::move(candidate.rules);
+      candidate = std::move(evaluated);
+    }
+  };
+  SmallVector<std::string> texts;
+  if (threads > 1)
+    for (const ModelPart &part : parts) {
+      llvm::raw_string_ostream os(texts.emplace_back());
+      (*part.module).print(os);
+    }
+  const DialectRegistry &registry =
+      (*parts.front().module).getContext()->getDialectRegistry();
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads; ++t)
+    helpers.emplace_back([&] {
+      MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+      std::vector<ModelPart> copy;
+      for (auto [text, part] : llvm::zip(texts, parts)) {
+        OwningOpRef<ModuleOp> module =
+            parseSourceString<ModuleOp>(text, &context);
+        // A copy that does not parse leaves the work to the other threads.
+        if (!module)
+          return;
+        copy.push_back({std::move(module), part.weight});
+      }
+      work(copy);
+    });
+  work(parts);
+  for (std::thread &helper : helpers)
+    helper.join();
+}
+
+ExploreResult switchyard::explore(ArrayRef<ModelPart> parts,
                                   const HardwareProfile &hardware,
                                   const ExploreOptions &options) {
   auto start = std::chrono::steady_clock::now();
   ExploreResult result;
-  llvm::StringMap<SmallVector<int64_t>> sizes = dimensionSizes(model);
+  llvm::StringMap<SmallVector<int64_t>> sizes;
+  for (const ModelPart &part : parts)
+    dimensionSizes(*part.module, sizes);
   SmallVector<std::string> dims;
   for (const std::string &dim : options.dims)
     if (sizes.count(dim))
@@ -477,8 +661,9 @@ ExploreResult switchyard::explore(ModuleOp model,
           layout += (layout.empty() ? "" : ";") + dims[d] + ":" +
                     names[choice[d] - 1];
         }
-        Candidate candidate =
-            evaluateCandidate(model, mesh, layout, hardware);
+        Candidate candidate;
+        candidate.mesh = mesh;
+        candidate.layout = std::move(layout);
         candidate.rules = std::move(rules);
         result.candidates.push_back(std::move(candidate));
       } else {
@@ -495,6 +680,9 @@ ExploreResult switchyard::explore(ModuleOp model,
       ++choice[d - 1];
     }
   }
+  evaluateAll(parts, hardware, result.candidates,
+              options.threads ? options.threads
+                              : std::max(1u, std::thread::hardware_concurrency()));
   llvm::stable_sort(result.candidates, betterThan);
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)

@@ -152,9 +152,7 @@ std::string switchyard::renderHtmlReport(llvm::ArrayRef<Candidate> candidates,
   std::string text;
   llvm::raw_string_ostream os(text);
   double maxSeconds = 0, maxBytes = 0;
-  int64_t memory = hardware.sharedHost
-                       ? hardware.memoryBytes / std::max<int64_t>(1, devices)
-                       : hardware.memoryBytes;
+  int64_t memory = hardware.memoryPerDevice(devices);
   for (const Candidate &c : candidates) {
     maxSeconds = std::max(maxSeconds, c.totalSeconds);
     maxBytes = std::max<double>(maxBytes, c.peakBytes);

@@ -670,6 +670,17 @@ switchyard::importHuggingFaceConfig(MLIRContext *context, const Object &json,
   return module;
 }
 
+FailureOr<HFStacks> switchyard::huggingFaceStacks(const Object &json,
+                                                 Location location) {
+  FailureOr<Config> config = parseConfig(json, location, HFImportOptions());
+  if (failed(config))
+    return failure();
+  bool sparse = config->isSwitch;
+  return HFStacks{config->numLayers, config->numDecoderLayers,
+                  sparse ? config->encoderSparseStep : 0,
+                  sparse ? config->decoderSparseStep : 0};
+}
+
 bool switchyard::isHuggingFaceModelPath(StringRef path) {
   return path.ends_with(".json") || llvm::sys::fs::is_directory(path);
 }

@@ -68,6 +68,17 @@ static cl::opt<bool> keepUnusedAxes(
     "keep-unused-axes",
     cl::desc("Also try rule sets that leave a mesh axis unused"),
     cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<bool> exactModel(
+    "exact",
+    cl::desc("Hugging Face models: compile the whole model for every "
+             "candidate instead of copies with one and two block periods "
+             "per stack, extrapolated"),
+    cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<unsigned> threadCount(
+    "threads",
+    cl::desc("Threads that compile candidates (default: one per hardware "
+             "thread)"),
+    cl::init(0), cl::sub(exploreCommand), cl::cat(exploreCategory));
 static cl::opt<int> tableRows("top",
                               cl::desc("Candidates to list (default 10)"),
                               cl::init(10), cl::sub(exploreCommand),
@@ -209,6 +220,8 @@ int runExplore() {
   context.printOpOnDiagnostic(false);
   SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // What the search compiles, and the whole model that --measure runs.
+  std::vector<ModelPart> parts;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (isHuggingFaceModelPath(modelPath)) {
     int64_t batch = deviceCount;
@@ -219,28 +232,38 @@ int runExplore() {
                     Twine(encoderLength.getValue()));
       batch = tokenCount / encoderLength;
     }
-    auto imported = importHuggingFaceModel(
-        &context, modelPath, {batch, encoderLength, decoderLength, false});
+    HFImportOptions shapes{batch, encoderLength, decoderLength, false};
+    auto imported =
+        importHuggingFaceParts(&context, modelPath, shapes, exactModel);
     if (failed(imported))
       return 1;
-    module = std::move(*imported);
+    parts = std::move(*imported);
+    if (measureCount > 0 && parts.size() > 1) {
+      auto whole = importHuggingFaceModel(&context, modelPath, shapes);
+      if (failed(whole))
+        return 1;
+      module = std::move(*whole);
+    }
   } else {
     std::string error;
     auto file = mlir::openInputFile(modelPath, &error);
     if (!file)
       return fail(error);
     sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
-    if (!module)
+    auto parsed = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!parsed)
       return 1;
+    parts.push_back({std::move(parsed), 1});
   }
+  mlir::ModuleOp whole = module ? *module : *parts.front().module;
 
   ExploreOptions options;
   options.devices = deviceCount;
   options.keepUnusedAxes = keepUnusedAxes;
+  options.threads = threadCount;
   if (!splitDims.empty())
     options.dims.assign(splitDims.begin(), splitDims.end());
-  ExploreResult result = explore(*module, *hardware, options);
+  ExploreResult result = explore(parts, *hardware, options);
   size_t compiled = llvm::count_if(
       result.candidates, [](const Candidate &c) { return c.compiled; });
   size_t fitting = llvm::count_if(result.candidates,
@@ -258,6 +281,7 @@ int runExplore() {
                       {"pruned", result.pruned},
                       {"compiled", static_cast<int64_t>(compiled)},
                       {"seconds", result.seconds},
+                      {"extrapolated", parts.size() > 1},
                       {"candidates", std::move(list)}};
     outs() << formatv("{0:2}", json::Value(std::move(root))) << "\n";
   } else {
@@ -270,6 +294,10 @@ int runExplore() {
                      result.candidates.size() /
                          std::max(result.seconds, 1e-9))
            << "\nhardware: " << hardware->name << "\n";
+    if (parts.size() > 1)
+      outs() << "model: extrapolated from " << parts.size()
+             << " copies with one and two block periods per stack "
+                "(--exact compiles the whole model)\n";
     printTable(result.candidates, tableRows);
   }
 
@@ -300,7 +328,7 @@ int runExplore() {
       const Candidate &c = result.candidates[i];
       if (!c.compiled)
         continue;
-      Expected<double> seconds = measure(*module, c, measureRepeats);
+      Expected<double> seconds = measure(whole, c, measureRepeats);
       if (!seconds)
         return fail("measuring " + c.mesh + " " + c.layout + ": " +
                     toString(seconds.takeError()));

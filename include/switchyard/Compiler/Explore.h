@@ -12,6 +12,7 @@
 #define SWITCHYARD_COMPILER_EXPLORE_H
 
 #include "switchyard/Compiler/ExecutableWriter.h"
+#include "switchyard/Compiler/HFImport.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -60,6 +61,9 @@ struct HardwareProfile {
   /// The level that carries traffic along a mesh axis whose neighbours are
   /// `stride` device ids apart and that has `size` devices.
   const LinkLevel &linkFor(int64_t stride, int64_t size) const;
+
+  /// Bytes of memory each device of a mesh of `devices` has.
+  int64_t memoryPerDevice(int64_t devices) const;
 };
 
 /// Reads a profile (the format of explore/profiles/*.json).
@@ -111,6 +115,8 @@ struct ExploreOptions {
   /// Keep candidates that leave a mesh axis unused (they replicate the
   /// work of a smaller mesh).
   bool keepUnusedAxes = false;
+  /// Threads that compile candidates; 0: one per hardware thread.
+  unsigned threads = 0;
 };
 
 /// The outcome of a search.
@@ -146,14 +152,35 @@ compileCandidate(mlir::ModuleOp model, llvm::StringRef mesh,
                  mlir::OwningOpRef<mlir::ModuleOp> &module,
                  ExecutableStats *stats = nullptr);
 
-/// Compiles `model` (not modified) for one candidate and costs it; errors
-/// are recorded in the candidate, not emitted.
-Candidate evaluateCandidate(mlir::ModuleOp model, llvm::StringRef mesh,
-                            llvm::StringRef layout,
+/// One module the explorer compiles per candidate, and the factor of its
+/// costs in the model's: a model costs the weighted sum of its parts.
+struct ModelPart {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  int64_t weight = 1;
+};
+
+/// Imports a Hugging Face model for the explorer. A stack that repeats its
+/// block period (the sparse step, or one block) k >= 3 times is imported as
+/// copies with one and with two periods, weighted so that the sum is
+/// cost(1) + (k - 1) (cost(2) - cost(1)): exact for the quantities that add
+/// up over ops (FLOPs, traffic, op time, collectives), because every period
+/// after the first partitions to the same code; the peak is extrapolated
+/// the same way (docs/explore.md, section 6). With `exact`, or where
+/// copies would compile no fewer blocks, the whole model is the one part.
+/// Errors are emitted at the config.
+mlir::FailureOr<std::vector<ModelPart>>
+importHuggingFaceParts(mlir::MLIRContext *context, llvm::StringRef path,
+                       const HFImportOptions &options, bool exact);
+
+/// Compiles the parts (not modified) for one candidate and costs them;
+/// errors are recorded in the candidate, not emitted.
+Candidate evaluateCandidate(llvm::ArrayRef<ModelPart> parts,
+                            llvm::StringRef mesh, llvm::StringRef layout,
                             const HardwareProfile &hardware);
 
-/// The full search. `model` is cloned per candidate and not modified.
-ExploreResult explore(mlir::ModuleOp model, const HardwareProfile &hardware,
+/// The full search. The parts are cloned per candidate and not modified.
+ExploreResult explore(llvm::ArrayRef<ModelPart> parts,
+                      const HardwareProfile &hardware,
                       const ExploreOptions &options);
 
 /// Spearman's rank correlation of two equally long series.

@@ -60,6 +60,18 @@ mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 importHuggingFaceModel(mlir::MLIRContext *context, llvm::StringRef path,
                        const HFImportOptions &options);
 
+/// The block structure of a config's two stacks, as the importer reads it:
+/// blocks per stack and sparse step (0: every block dense; block i of a
+/// stack with step s > 1 is sparse when i % s == 1, every block when s == 1).
+struct HFStacks {
+  int64_t encoderBlocks = 0, decoderBlocks = 0;
+  int64_t encoderSparseStep = 0, decoderSparseStep = 0;
+};
+
+/// Reads the stacks of `config`; errors are emitted at `location`.
+mlir::FailureOr<HFStacks> huggingFaceStacks(const llvm::json::Object &config,
+                                            mlir::Location location);
+
 /// Whether `path` names a Hugging Face model (a .json file or a directory)
 /// rather than an MLIR file.
 bool isHuggingFaceModelPath(llvm::StringRef path);

@@ -322,10 +322,12 @@ FailureOr<OpRecord> Writer::lower(Operation *op) {
           });
   if (failed(lowered))
     return failure();
-  std::string location;
-  llvm::raw_string_ostream os(location);
-  op->getLoc().print(os);
-  record.location = location;
+  // Only the file records locations; printing them is a good part of the
+  // time planExecutable takes.
+  if (serialize) {
+    llvm::raw_string_ostream os(record.location);
+    op->getLoc().print(os);
+  }
   return record;
 }
 
