@@ -385,12 +385,18 @@ __global__ void castKernel(ElemType from, ElemType to, const void *x, void *y,
 
 template <typename T>
 __global__ void gatherKernel(const T *table, const int32_t *ids, T *out,
-                             Indexer ix, int64_t rows, int64_t rowStride) {
+                             Indexer ix, int64_t rows, int64_t rowStride,
+                             int32_t *error, int32_t errorCode) {
   SY_GRID_LOOP(i, ix.count) {
     int64_t o[3];
     offsetsOf(ix, i, o);
     const int64_t id = ids[o[1]];
-    out[o[0]] = id >= 0 && id < rows ? table[o[2] + id * rowStride] : T{};
+    if (id >= 0 && id < rows) {
+      out[o[0]] = table[o[2] + id * rowStride];
+    } else {
+      out[o[0]] = T{};
+      atomicCAS(error, 0, errorCode);
+    }
   }
 }
 
@@ -735,23 +741,24 @@ void launchCast(cudaStream_t stream, ElemType from, ElemType to, const void *x,
 
 void launchGather(cudaStream_t stream, int elementSize, const void *table,
                   const int32_t *ids, void *out, const Indexer &index,
-                  int64_t rows, int64_t rowStride) {
+                  int64_t rows, int64_t rowStride, int32_t *error,
+                  int32_t errorCode) {
   const unsigned blocks = blocksFor(index.count);
   switch (elementSize) {
   case 1:
     gatherKernel<<<blocks, kThreads, 0, stream>>>(
         static_cast<const uint8_t *>(table), ids, static_cast<uint8_t *>(out),
-        index, rows, rowStride);
+        index, rows, rowStride, error, errorCode);
     break;
   case 2:
     gatherKernel<<<blocks, kThreads, 0, stream>>>(
         static_cast<const uint16_t *>(table), ids, static_cast<uint16_t *>(out),
-        index, rows, rowStride);
+        index, rows, rowStride, error, errorCode);
     break;
   default:
     gatherKernel<<<blocks, kThreads, 0, stream>>>(
         static_cast<const uint32_t *>(table), ids, static_cast<uint32_t *>(out),
-        index, rows, rowStride);
+        index, rows, rowStride, error, errorCode);
     break;
   }
 }

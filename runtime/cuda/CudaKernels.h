@@ -75,11 +75,13 @@ void launchCumsum(cudaStream_t stream, ElemType type, bool exclusive,
 void launchCast(cudaStream_t stream, ElemType from, ElemType to, const void *x,
                 void *y, int64_t count);
 
-/// out = table[ids] along a dimension of `rows` rows `rowStride` apart, 0
-/// for an id outside [0, rows); the indexer addresses out, ids, table.
+/// out = table[ids] along a dimension of `rows` rows `rowStride` apart; the
+/// indexer addresses out, ids, table. An id outside [0, rows) sets *error
+/// to `errorCode` if it is still 0.
 void launchGather(cudaStream_t stream, int elementSize, const void *table,
                   const int32_t *ids, void *out, const Indexer &index,
-                  int64_t rows, int64_t rowStride);
+                  int64_t rows, int64_t rowStride, int32_t *error,
+                  int32_t errorCode);
 
 /// out = (ids == depth index); the indexer addresses out, ids and gives
 /// the depth index as its third offset.

@@ -6,8 +6,9 @@
 // device in program order from one host thread; a collective first makes
 // each member's stream wait for its peers to reach it, reads the peers'
 // operands in place, and makes the peers wait for the readers before they
-// go on. Data-dependent failures (a routed slot outside the capacity) set
-// the error flag, which run() reads at the end.
+// go on. Data-dependent failures (a routed slot outside the capacity, a
+// gathered id outside the table) set the error flag, which run() reads at
+// the end.
 //
 //===----------------------------------------------------------------------===//
 
@@ -557,7 +558,8 @@ absl::Status CudaSession::State::runElementwise(const OpSpec &op,
                      stridesIn(table, out)}));
     launchGather(s, static_cast<int>(dtypeSize(out.dtype)), operand(0),
                  static_cast<const int32_t *>(operand(1)), r, ix,
-                 table.dims[dim].size, rowMajorStrides(table)[dim]);
+                 table.dims[dim].size, rowMajorStrides(table)[dim], d.error,
+                 static_cast<int32_t>(&op - program->ops.data()) + 1);
     break;
   }
   case fb::OpKind::OneHot: {
@@ -967,7 +969,9 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
     if (error != 0)
       return absl::OutOfRangeError(absl::StrCat(
           "device ", device, ": ", describeOp(program, error - 1),
-          ": a kept token has an expert or position outside the slots"));
+          program.ops[error - 1].kind == fb::OpKind::Gather
+              ? ": an index outside the table"
+              : ": a kept token has an expert or position outside the slots"));
   }
 
   RunResult result;

@@ -236,6 +236,37 @@ TEST(CudaTest, Bf16Einsums) {
   expectBackendsAgree(p, inputs, 1e-2f);
 }
 
+/// An id the program computes outside the table sets the error flag; the
+/// run fails naming the gather (the run-time inputs are checked before).
+TEST(CudaTest, GatherOfComputedIdsOutsideTheTable) {
+  SKIP_WITHOUT_GPU();
+  ProgramBuilder p;
+  int t = p.value({{"vocab", 5}, {"d", 1}});
+  int i = p.value({{"l", 2}}, fb::DType::I32);
+  int doubled = p.value({{"l", 2}}, fb::DType::I32);
+  int r = p.value({{"l", 2}, {"d", 1}});
+  p.op(fb::OpKind::Binary, {i, i}, {doubled});
+  OpFields fields;
+  fields.dim = "vocab";
+  p.op(fb::OpKind::Gather, {t, doubled}, {r}, fields);
+  p.input("table", t);
+  p.input("ids", i);
+  p.output("r", r);
+  absl::StatusOr<Executable> executable =
+      Executable::loadBytes(p.build(), "test");
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  std::map<std::string, HostTensor> inputs;
+  inputs["table"] = f32Tensor({5, 1}, {0, 1, 2, 3, 4});
+  inputs["ids"] = testing::i32Tensor({2}, {2, 3});
+  absl::StatusOr<RunResult> run = runOnCuda(*executable, nullptr, inputs);
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("op 1 (gather"), std::string::npos)
+      << run.status();
+  EXPECT_NE(run.status().message().find("an index outside the table"),
+            std::string::npos)
+      << run.status();
+}
+
 /// Every collective over each axis of a [2, 2] mesh.
 TEST(CudaTest, Collectives) {
   SKIP_WITHOUT_GPU();
