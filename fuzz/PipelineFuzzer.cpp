@@ -29,6 +29,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -39,6 +40,7 @@ namespace {
 constexpr const char *kDimNames[] = {"batch",   "length", "d_model",
                                      "experts", "d_ff",   "heads"};
 constexpr int64_t kDimSizes[] = {1, 2, 3, 4, 6, 8, 12, 16};
+constexpr int64_t kAxisSizes[] = {1, 2, 2, 4, 4, 8, 3};
 constexpr const char *kAxisNames[] = {"x", "y", "z"};
 
 struct Dim {
@@ -79,6 +81,7 @@ public:
   /// The module text; the mesh and layout go either into the module's
   /// attributes or into `options`.
   std::string generate(switchyard::CompileOptions &options) {
+    meshInModule_ = in_.ConsumeIntegralInRange(0, 3) != 0;
     std::string mesh = generateMesh();
     std::string layout = generateLayout();
     for (const char *name : kDimNames)
@@ -95,7 +98,7 @@ public:
     if (in_.ConsumeBool())
       results.push_back(&anyValue());
     std::string text;
-    if (in_.ConsumeBool()) {
+    if (meshInModule_) {
       text = "module attributes {mtf.mesh = #mtf.mesh<\"" + mesh +
              "\">, mtf.layout = #mtf.layout<\"" + layout + "\">} {\n";
     } else {
@@ -124,17 +127,19 @@ public:
   }
 
 private:
-  /// True one time in eight: the inconsistent or unusual choices.
-  bool rare() { return in_.ConsumeIntegralInRange(0, 7) == 0; }
+  /// True one time in sixteen: the inconsistent or unusual choices.
+  bool rare() { return in_.ConsumeIntegralInRange(0, 15) == 0; }
 
-  /// "x:2,y:4": 1-3 axes of at most 8 devices in all (rarely a size 0 or a
-  /// repeated axis name).
+  /// "x:2,y:4": 1-3 axes of at most 8 devices in all (rarely another size,
+  /// 0 included, or a repeated axis name).
   std::string generateMesh() {
     int axisCount = in_.ConsumeIntegralInRange(1, 3);
     int64_t devicesLeft = 8;
     std::string mesh;
     for (int i = 0; i < axisCount; ++i) {
-      int64_t size = in_.ConsumeIntegralInRange<int64_t>(1, devicesLeft);
+      int64_t size = pick(in_, kAxisSizes);
+      if (size > devicesLeft)
+        size = 1;
       if (rare())
         size = in_.ConsumeIntegralInRange<int64_t>(0, 16);
       devicesLeft = std::max<int64_t>(1, devicesLeft / std::max<int64_t>(size, 1));
@@ -145,13 +150,24 @@ private:
     return mesh;
   }
 
-  /// One or two mesh axes, e.g. "x" or "y,x" (rarely an unknown one).
-  std::string randomAxes() {
-    std::string axes = rare() ? "w" : axes_[in_.ConsumeIntegralInRange<size_t>(
-                                          0, axes_.size() - 1)];
-    if (in_.ConsumeIntegralInRange(0, 3) == 0)
-      axes += "," + axes_[in_.ConsumeIntegralInRange<size_t>(
-                        0, axes_.size() - 1)];
+  /// One or two mesh axes, e.g. "x" or "y,x", that are not in `used`
+  /// (rarely an unknown or a used one), which they are added to; empty when
+  /// none is left.
+  std::string randomAxes(std::vector<std::string> &used) {
+    std::vector<std::string> free;
+    for (const std::string &axis : axes_)
+      if (std::find(used.begin(), used.end(), axis) == used.end() || rare())
+        free.push_back(axis);
+    if (rare())
+      free.push_back("w");
+    std::string axes;
+    int count = in_.ConsumeIntegralInRange(0, 3) == 0 ? 2 : 1;
+    for (int i = 0; i < count && !free.empty(); ++i) {
+      size_t at = in_.ConsumeIntegralInRange<size_t>(0, free.size() - 1);
+      axes += (axes.empty() ? "" : ",") + free[at];
+      used.push_back(free[at]);
+      free.erase(free.begin() + at);
+    }
     return axes;
   }
 
@@ -159,10 +175,10 @@ private:
   std::string generateLayout() {
     std::string layout;
     for (const char *name : kDimNames) {
-      if (!in_.ConsumeBool())
-        continue;
-      layout += (layout.empty() ? "" : ";") + std::string(name) + ":" +
-                randomAxes();
+      std::vector<std::string> used;
+      std::string axes = randomAxes(used);
+      if (in_.ConsumeBool() && !axes.empty())
+        layout += (layout.empty() ? "" : ";") + std::string(name) + ":" + axes;
     }
     return layout;
   }
@@ -184,9 +200,15 @@ private:
     return dims;
   }
 
+  /// New explicit layouts for `dims`: each mesh axis splits at most one of
+  /// them (rarely more). Without the mesh in the module, where a laid-out
+  /// type is an error, only rarely any.
   void relayoutDims(std::vector<Dim> &dims) {
+    std::vector<std::string> used;
     for (Dim &dim : dims)
-      dim.axes = in_.ConsumeBool() ? randomAxes() : "";
+      dim.axes = in_.ConsumeBool() && (meshInModule_ || rare())
+                     ? randomAxes(used)
+                     : "";
   }
 
   Value &addArgument(std::vector<Dim> dims, std::string dtype = "f32") {
@@ -377,6 +399,9 @@ private:
   }
 
   FuzzedDataProvider &in_;
+  /// Whether the mesh and layout go into the module's attributes rather
+  /// than the compile options.
+  bool meshInModule_ = true;
   std::vector<std::string> axes_;
   std::map<std::string, int64_t> sizes_;
   std::vector<Value> arguments_;

@@ -10,6 +10,9 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libopenblas-dev
   libopenmpi-dev openmpi-bin
+  # The sanitizer and fuzzer build (scripts/test-sanitized.sh): clang with
+  # its ASan, UBSan and libFuzzer runtimes.
+  clang libclang-rt-14-dev
 )
 
 missing=()
