@@ -1,32 +1,19 @@
 //===- HFConfigFuzzer.cpp - libFuzzer target: Hugging Face config.json ----===//
 //
 // Any text given as a model's config.json must import into a module that
-// verifies, or give a diagnostic; never crash. Diagnostics are swallowed.
+// verifies, or give a diagnostic; never crash.
 //
 //===----------------------------------------------------------------------===//
 
+#include "fuzz/FuzzContext.h"
 #include "switchyard/Compiler/HFImport.h"
-#include "switchyard/Compiler/Registration.h"
 
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 
 #include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static mlir::MLIRContext *context = [] {
-    mlir::DialectRegistry registry;
-    switchyard::registerAllDialects(registry);
-    auto *context = new mlir::MLIRContext(registry);
-    context->loadAllAvailableDialects();
-    context->disableMultithreading();
-    return context;
-  }();
-  mlir::ScopedDiagnosticHandler quiet(context, [](mlir::Diagnostic &) {
-    return mlir::success();
-  });
+  mlir::MLIRContext *context = &switchyard::fuzz::fuzzContext();
   // Small shapes keep each import fast; the config's sizes are the input.
   switchyard::HFImportOptions options;
   options.batch = 2;

@@ -16,14 +16,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fuzz/FuzzContext.h"
 #include "switchyard/Compiler/Compile.h"
-#include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/Executable.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 
@@ -409,27 +406,12 @@ private:
   std::string body_;
 };
 
-mlir::MLIRContext &context() {
-  static mlir::MLIRContext *context = [] {
-    mlir::DialectRegistry registry;
-    switchyard::registerAllDialects(registry);
-    auto *context = new mlir::MLIRContext(registry);
-    context->loadAllAvailableDialects();
-    context->disableMultithreading();
-    return context;
-  }();
-  return *context;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0)
     return 0;
-  mlir::MLIRContext &ctx = context();
-  mlir::ScopedDiagnosticHandler quiet(&ctx, [](mlir::Diagnostic &) {
-    return mlir::success();
-  });
+  mlir::MLIRContext &ctx = switchyard::fuzz::fuzzContext();
   switchyard::CompileOptions options;
   std::string text;
   if (data[0] == '/' || data[0] == 'm') {
