@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Path.h"
 
 #include <algorithm>
 #include <cstring>
@@ -35,6 +36,8 @@ struct ValueInfo {
   int64_t firstUse = 0, lastUse = 0;
   bool resident = false;
   int64_t offset = 0;
+  /// The IR value it holds, to name it in statistics.
+  Value source;
 
   int64_t bytes() const {
     int64_t count = 1;
@@ -125,6 +128,8 @@ private:
   /// The value index of `value`, following views to the tensor they show.
   int32_t indexOf(Value value) { return valueIndex.lookup(resolve(value)); }
   Value resolve(Value value);
+  /// "weight 'name'", "input 'name'" or "mtf.einsum at file.mlir:12:5".
+  void describeOrigin(Value value, raw_ostream &os);
   LogicalResult addValue(Value value, ArrayRef<std::string> names);
   /// Names of the dimensions of a builtin tensor on the path of a reshard,
   /// taken from the named tensor it views.
@@ -168,6 +173,7 @@ LogicalResult Writer::addValue(Value value, ArrayRef<std::string> names) {
     return emitError(value.getLoc()) << "value of type " << value.getType()
                                      << " cannot be held by an executable";
   }
+  info.source = value;
   valueIndex[value] = values.size();
   values.push_back(std::move(info));
   return success();
@@ -408,6 +414,28 @@ void Writer::countCollective(const OpRecord &record, ExecutableStats *stats) {
   entry.second += sent;
 }
 
+void Writer::describeOrigin(Value value, raw_ostream &os) {
+  if (auto argument = dyn_cast<BlockArgument>(value)) {
+    unsigned number = argument.getArgNumber();
+    if (auto param = function.getArgAttrOfType<StringAttr>(
+            number, mtf::MtfDialect::kParamAttrName))
+      os << "weight '" << param.getValue() << "'";
+    else if (auto name = function.getArgAttrOfType<StringAttr>(
+                 number, mtf::MtfDialect::kNameAttrName))
+      os << "input '" << name.getValue() << "'";
+    else
+      os << "argument " << number;
+    return;
+  }
+  Operation *op = value.getDefiningOp();
+  os << op->getName() << " at ";
+  if (auto file = op->getLoc()->findInstanceOf<FileLineColLoc>())
+    os << llvm::sys::path::filename(file.getFilename().getValue()) << ':'
+       << file.getLine() << ':' << file.getColumn();
+  else
+    op->getLoc().print(os);
+}
+
 void Writer::fillStats(int64_t arena, ExecutableStats *stats) {
   stats->numOps = ops.size();
   stats->numValues = values.size();
@@ -427,7 +455,8 @@ void Writer::fillStats(int64_t arena, ExecutableStats *stats) {
   for (int32_t index : ArrayRef(bySize).take_front(5)) {
     std::string description;
     llvm::raw_string_ostream os(description);
-    os << "value " << index << " [";
+    describeOrigin(values[index].source, os);
+    os << " [";
     llvm::interleaveComma(
         llvm::zip(values[index].dimNames, values[index].sizes), os,
         [&](auto dim) { os << std::get<0>(dim) << ':' << std::get<1>(dim); });
