@@ -630,24 +630,41 @@ ExploreResult switchyard::explore(ArrayRef<ModelPart> parts,
       linkClass[i] = &hardware.linkFor(strides[i], shape[i]) -
                      hardware.links.data();
 
-    // choice[d] = 0: dimension d stays whole; k: it goes on axis k - 1.
-    SmallVector<size_t> choice(dims.size(), 0);
+    // choice[d] picks the axes of dimension d: for a dimension on at most
+    // one axis, 0 keeps it whole and k puts it on axis k - 1; for one that
+    // may take several, bit i of choice[d] puts it on axis i (in mesh
+    // order, major to minor).
+    SmallVector<size_t> choices, choice(dims.size(), 0);
+    SmallVector<bool> multi;
+    SmallVector<SmallVector<size_t>> axesOf(dims.size());
+    for (const std::string &dim : dims) {
+      multi.push_back(llvm::is_contained(options.multiAxisDims, dim));
+      choices.push_back(multi.back() ? size_t(1) << rank : rank + 1);
+    }
     while (true) {
       ++result.enumerated;
       bool keep = true;
       SmallVector<bool> used(rank, false);
       for (size_t d = 0; d < dims.size() && keep; ++d) {
-        if (!choice[d])
-          continue;
-        size_t axis = choice[d] - 1;
+        axesOf[d].clear();
+        if (!multi[d] && choice[d])
+          axesOf[d].push_back(choice[d] - 1);
+        else if (multi[d])
+          for (size_t axis = 0; axis < rank; ++axis)
+            if (choice[d] >> axis & 1)
+              axesOf[d].push_back(axis);
+        int64_t split = 1;
+        for (size_t axis : axesOf[d]) {
+          split *= shape[axis];
+          // Canonical form: among interchangeable axes, first use in order.
+          if (!used[axis])
+            for (size_t other = 0; other < axis; ++other)
+              keep &= !(shape[other] == shape[axis] &&
+                        linkClass[other] == linkClass[axis] && !used[other]);
+          used[axis] = true;
+        }
         for (int64_t size : sizes[dims[d]])
-          keep &= size % shape[axis] == 0;
-        // Canonical form: among interchangeable axes, first use in order.
-        if (!used[axis])
-          for (size_t other = 0; other < axis; ++other)
-            keep &= !(shape[other] == shape[axis] &&
-                      linkClass[other] == linkClass[axis] && !used[other]);
-        used[axis] = true;
+          keep &= size % split == 0;
       }
       if (!options.keepUnusedAxes)
         keep &= llvm::all_of(used, [](bool u) { return u; });
@@ -655,11 +672,13 @@ ExploreResult switchyard::explore(ArrayRef<ModelPart> parts,
         std::string layout;
         SmallVector<std::pair<std::string, std::string>> rules;
         for (size_t d = 0; d < dims.size(); ++d) {
-          if (!choice[d])
+          if (axesOf[d].empty())
             continue;
-          rules.push_back({dims[d], names[choice[d] - 1]});
-          layout += (layout.empty() ? "" : ";") + dims[d] + ":" +
-                    names[choice[d] - 1];
+          layout += (layout.empty() ? "" : ";") + dims[d] + ":";
+          for (auto [index, axis] : llvm::enumerate(axesOf[d])) {
+            rules.push_back({dims[d], names[axis]});
+            layout += (index ? "," : "") + names[axis];
+          }
         }
         Candidate candidate;
         candidate.mesh = mesh;
@@ -671,7 +690,7 @@ ExploreResult switchyard::explore(ArrayRef<ModelPart> parts,
       }
       // Next choice vector, the last dimension fastest.
       size_t d = dims.size();
-      while (d > 0 && choice[d - 1] == rank) {
+      while (d > 0 && choice[d - 1] + 1 == choices[d - 1]) {
         choice[d - 1] = 0;
         --d;
       }

@@ -9,6 +9,13 @@
 // RUN: echo '{"name": "tiny", "peak_flops": 1e9, "memory_bandwidth": 1e9, "memory_bytes": 1000, "links": [{"name": "wire", "span": 64, "bandwidth": 1e9, "latency": 1e-6}]}' > %t.tiny.json
 // RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 2 --dims batch --hardware %t.tiny.json | FileCheck %s --check-prefix=NOFIT
 // RUN: switchyard explore %switchyard_src_root/examples/switch_moe_layer.mlir --devices 2 --measure 2 --repeat 1 --top 0 | FileCheck %s --check-prefix=MEASURE
+// Switch-Base-8's 12+12 blocks are compiled as copies with one and two
+// periods per stack and extrapolated; --exact compiles the whole model, to
+// the same FLOPs.
+// RUN: switchyard explore %switchyard_src_root/bench/explore/switch-base-8.json --devices 2 --dims batch --top 1 | FileCheck %s --check-prefix=REDUCED
+// RUN: switchyard explore %switchyard_src_root/bench/explore/switch-base-8.json --devices 2 --dims batch --json | FileCheck %s --check-prefix=REDUCED-JSON
+// RUN: switchyard explore %switchyard_src_root/bench/explore/switch-base-8.json --devices 2 --dims batch --json --exact | FileCheck %s --check-prefix=EXACT-JSON
+// RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --dims experts,batch --multi-axis batch --json | FileCheck %s --check-prefix=MULTI
 // RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 0 2>&1 | FileCheck %s --check-prefix=ZERO
 // RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --hardware nosuch 2>&1 | FileCheck %s --check-prefix=PROFILE
 // RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --tokens 10 2>&1 | FileCheck %s --check-prefix=TOKENS
@@ -50,6 +57,19 @@
 // MEASURE-NEXT: {{^}}1 {{.*}}x:2
 // MEASURE-NEXT: {{^}}2 {{.*}}x:2
 // MEASURE-NEXT: rank correlation (Spearman) of predicted and measured:
+
+// REDUCED: model: extrapolated from 2 copies with one and two block periods per stack (--exact compiles the whole model)
+// REDUCED-NEXT: rank mesh
+// REDUCED-NEXT: {{^}}1 x:2 batch:x {{.*}} 63.356
+// REDUCED-JSON: "flops": 63356376656,
+// REDUCED-JSON: "extrapolated": true,
+// EXACT-JSON: "flops": 63356376656,
+// EXACT-JSON: "extrapolated": false,
+
+// --multi-axis lets batch take both axes of the 2x2 mesh, alone or beside
+// experts.
+// MULTI: "layout": "batch:x,y"
+// MULTI: "layout": "experts:x;batch:x,y"
 
 // ZERO: switchyard explore: --devices must be a positive number, not 0
 // PROFILE: switchyard explore: unknown hardware profile 'nosuch'

@@ -64,6 +64,11 @@ static cl::list<std::string> splitDims(
     cl::desc("Dimensions that may be split, in rule order (default "
              "experts,batch,heads,d_ff,vocab,d_model)"),
     cl::CommaSeparated, cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::list<std::string> multiAxisDims(
+    "multi-axis",
+    cl::desc("Dimensions that may also be split over several mesh axes at "
+             "once, e.g. batch,experts (d_ff:x,y)"),
+    cl::CommaSeparated, cl::sub(exploreCommand), cl::cat(exploreCategory));
 static cl::opt<bool> keepUnusedAxes(
     "keep-unused-axes",
     cl::desc("Also try rule sets that leave a mesh axis unused"),
@@ -260,6 +265,7 @@ int runExplore() {
   ExploreOptions options;
   options.devices = deviceCount;
   options.keepUnusedAxes = keepUnusedAxes;
+  options.multiAxisDims.assign(multiAxisDims.begin(), multiAxisDims.end());
   options.threads = threadCount;
   if (!splitDims.empty())
     options.dims.assign(splitDims.begin(), splitDims.end());

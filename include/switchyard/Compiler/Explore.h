@@ -82,7 +82,8 @@ struct CollectiveCost {
 struct Candidate {
   /// Mesh TF strings: "x:2,y:4" and "experts:x;batch:x;d_ff:y".
   std::string mesh, layout;
-  /// dimension -> mesh axis, in rule order.
+  /// dimension -> mesh axis, in rule order; a dimension on several axes
+  /// has a pair per axis.
   llvm::SmallVector<std::pair<std::string, std::string>> rules;
   /// Whether it compiled; the diagnostic otherwise.
   bool compiled = false;
@@ -115,6 +116,9 @@ struct ExploreOptions {
   /// Keep candidates that leave a mesh axis unused (they replicate the
   /// work of a smaller mesh).
   bool keepUnusedAxes = false;
+  /// Dimensions that may also go on several mesh axes at once
+  /// (`d_ff:x,y`); the others go on one axis or none.
+  llvm::SmallVector<std::string> multiAxisDims;
   /// Threads that compile candidates; 0: one per hardware thread.
   unsigned threads = 0;
 };
