@@ -240,16 +240,22 @@ private:
     return kept;
   }
 
+  /// `a`'s dimensions, then those of `b` that `a` has not.
+  static std::vector<Dim> unionOf(const std::vector<Dim> &a,
+                                  const std::vector<Dim> &b) {
+    std::vector<Dim> result = a;
+    for (const Dim &dim : b)
+      if (std::none_of(a.begin(), a.end(),
+                       [&](const Dim &d) { return d.name == dim.name; }))
+        result.push_back(dim);
+    return result;
+  }
+
   void generateOp() {
     switch (in_.ConsumeIntegralInRange(0, 7)) {
     case 0: { // einsum: the result keeps some of the operands' dimensions.
       const Value a = anyValue(), b = anyValue();
-      std::vector<Dim> all = a.dims;
-      for (const Dim &dim : b.dims)
-        if (std::none_of(all.begin(), all.end(),
-                         [&](const Dim &d) { return d.name == dim.name; }))
-          all.push_back(dim);
-      std::vector<Dim> result = subset(all);
+      std::vector<Dim> result = subset(unionOf(a.dims, b.dims));
       if (rare())
         relayoutDims(result);
       addValue(result, "mtf.einsum " + a.name + ", " + b.name + " : (" +
@@ -286,11 +292,7 @@ private:
     }
     case 4: { // element-wise binary, broadcasting to the union of dims.
       const Value a = anyValue(), b = anyValue();
-      std::vector<Dim> result = a.dims;
-      for (const Dim &dim : b.dims)
-        if (std::none_of(result.begin(), result.end(),
-                         [&](const Dim &d) { return d.name == dim.name; }))
-          result.push_back(dim);
+      std::vector<Dim> result = unionOf(a.dims, b.dims);
       const char *kinds[] = {"add", "mul", "sub"};
       addValue(result, "mtf.binary " + std::string(pick(in_, kinds)) + " " +
                            a.name + ", " + b.name + " : (" + typeOf(a) +
