@@ -118,6 +118,17 @@ FailureOr<Config> parseConfig(const Object &json, Location loc,
           positive("relative_attention_num_buckets", 32, false));
   SY_READ(config.maxDistance,
           positive("relative_attention_max_distance", 128, false));
+  // Each direction's buckets split into exact and logarithmic ones (§4.5):
+  // fewer than 4, or a largest distance inside the exact ones, would divide
+  // by zero there.
+  if (config.numBuckets < 4)
+    return fail("'relative_attention_num_buckets' must be at least 4, got " +
+                Twine(config.numBuckets));
+  if (config.maxDistance <= config.numBuckets / 2)
+    return fail("'relative_attention_max_distance' (" +
+                Twine(config.maxDistance) +
+                ") must exceed half of 'relative_attention_num_buckets' (" +
+                Twine(config.numBuckets) + ")");
   config.epsilon = json.getNumber("layer_norm_epsilon").value_or(1e-6);
 
   // Feed-forward activation (§2.1, §2.3).
