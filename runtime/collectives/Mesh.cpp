@@ -57,11 +57,9 @@ std::vector<int64_t> Mesh::group(int64_t device,
                                  absl::Span<const int> axes) const {
   // The member whose coordinates along `axes` are all zero.
   int64_t base = device;
-  int64_t size = 1;
-  for (int axis : axes) {
+  for (int axis : axes)
     base -= (device / strides_[axis] % axisSizes_[axis]) * strides_[axis];
-    size *= axisSizes_[axis];
-  }
+  const int64_t size = groupSize(axes);
   std::vector<int64_t> members(size);
   for (int64_t index = 0; index < size; ++index) {
     int64_t member = base;
@@ -73,6 +71,13 @@ std::vector<int64_t> Mesh::group(int64_t device,
     members[index] = member;
   }
   return members;
+}
+
+int64_t Mesh::groupSize(absl::Span<const int> axes) const {
+  int64_t size = 1;
+  for (int axis : axes)
+    size *= axisSizes_[axis];
+  return size;
 }
 
 int64_t Mesh::groupRank(int64_t device, absl::Span<const int> axes) const {

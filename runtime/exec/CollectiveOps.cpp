@@ -89,7 +89,7 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
   const Mesh &mesh = c.program->mesh;
   const TensorSpec &in = c.type(op.operands[0]), &out = c.type(op.results[0]);
   const std::vector<int> &axes = op.gridAxes;
-  const int64_t n = mesh.group(c.device, axes).size();
+  const int64_t n = mesh.groupSize(axes);
   const int64_t rank = mesh.groupRank(c.device, axes);
   const int axis = static_cast<int>(op.axis);
   Collective &collective = *c.collective;

@@ -184,7 +184,7 @@ absl::Status OpChecker::checkCollective() const {
       op_.kind == fb::OpKind::ReduceScatter)
     SY_RETURN_IF_ERROR(dtypeIs(
         in, "operand", {DType::F32, DType::BF16, DType::F16, DType::I32}));
-  const int64_t n = program_.mesh.group(0, op_.gridAxes).size();
+  const int64_t n = program_.mesh.groupSize(op_.gridAxes);
   const int64_t rank = in.dims.size();
   std::vector<int64_t> expected = in.shape();
   auto axisOk = [&](int64_t axis, absl::string_view what) -> absl::Status {

@@ -43,6 +43,9 @@ public:
   /// groupRank(device, axes).
   std::vector<int64_t> group(int64_t device, absl::Span<const int> axes) const;
   int64_t groupRank(int64_t device, absl::Span<const int> axes) const;
+  /// The number of devices in every group along `axes` (checked with
+  /// checkAxes), without listing them.
+  int64_t groupSize(absl::Span<const int> axes) const;
 
   /// "[2, 4]".
   std::string toString() const;
