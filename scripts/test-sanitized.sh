@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 build_dir=${ASAN_BUILD_DIR:-build-asan}
 fuzz_seconds=${FUZZ_SECONDS:-60}
 
-# CUDA is off: nvcc does not take -fsanitize, and no GPU is needed here.
+# CUDA is off: nvcc code is not instrumented, the CUDA driver needs special
+# ASan settings, and the GPU tests need a GPU. Benchmarks are not tests.
 CC=clang CXX=clang++ cmake -G Ninja -S . -B "$build_dir" \
   -DMLIR_DIR="$(llvm-config-22 --prefix)/lib/cmake/mlir" \
   -DSWITCHYARD_SANITIZE=ON -DSWITCHYARD_FUZZ=ON \
