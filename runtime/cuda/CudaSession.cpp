@@ -930,7 +930,7 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
       status = st.runCollective(static_cast<int>(i));
       for (int64_t device = 0; device < devices; ++device)
         bytes[device][static_cast<int>(collectiveKindOf(op.kind))] +=
-            collectiveBytes(program, op, device);
+            collectiveBytes(program, op);
     } else {
       for (int64_t device = 0; device < devices && status.ok(); ++device)
         status = st.runOp(static_cast<int>(i), device);

@@ -143,7 +143,7 @@ absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &c) {
         absl::StrCat(opKindName(op.kind), " is not a collective"));
   }
   c.collectiveBytes[static_cast<int>(collectiveKindOf(op.kind))] +=
-      collectiveBytes(*c.program, op, c.device);
+      collectiveBytes(*c.program, op);
   return status;
 }
 

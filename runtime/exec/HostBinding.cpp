@@ -245,9 +245,8 @@ countCollectives(const Program &program) {
   return counts;
 }
 
-int64_t collectiveBytes(const Program &program, const OpSpec &op,
-                        int64_t device) {
-  const int64_t n = program.mesh.group(device, op.gridAxes).size();
+int64_t collectiveBytes(const Program &program, const OpSpec &op) {
+  const int64_t n = program.mesh.groupSize(op.gridAxes);
   const int64_t in = program.values[op.operands[0]].type.byteSize();
   const int64_t out = program.values[op.results[0]].type.byteSize();
   switch (op.kind) {

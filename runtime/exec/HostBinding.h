@@ -75,9 +75,8 @@ assembleOutputs(const Program &program,
 std::array<int64_t, kCollectiveKindCount>
 countCollectives(const Program &program);
 
-/// The bytes device `device` sends for collective op `op` (CollectiveStats).
-int64_t collectiveBytes(const Program &program, const OpSpec &op,
-                        int64_t device);
+/// The bytes each device sends for collective op `op` (CollectiveStats).
+int64_t collectiveBytes(const Program &program, const OpSpec &op);
 
 /// Fills the collective part of `stats` from the per-op counts and the
 /// bytes per device (indexed by device, then CollectiveKind).
