@@ -240,25 +240,11 @@ TEST(CudaTest, Bf16Einsums) {
 /// run fails naming the gather (the run-time inputs are checked before).
 TEST(CudaTest, GatherOfComputedIdsOutsideTheTable) {
   SKIP_WITHOUT_GPU();
-  ProgramBuilder p;
-  int t = p.value({{"vocab", 5}, {"d", 1}});
-  int i = p.value({{"l", 2}}, fb::DType::I32);
-  int doubled = p.value({{"l", 2}}, fb::DType::I32);
-  int r = p.value({{"l", 2}, {"d", 1}});
-  p.op(fb::OpKind::Binary, {i, i}, {doubled});
-  OpFields fields;
-  fields.dim = "vocab";
-  p.op(fb::OpKind::Gather, {t, doubled}, {r}, fields);
-  p.input("table", t);
-  p.input("ids", i);
-  p.output("r", r);
   absl::StatusOr<Executable> executable =
-      Executable::loadBytes(p.build(), "test");
+      Executable::loadBytes(testing::gatherOfDoubledIds().build(), "test");
   ASSERT_TRUE(executable.ok()) << executable.status();
-  std::map<std::string, HostTensor> inputs;
-  inputs["table"] = f32Tensor({5, 1}, {0, 1, 2, 3, 4});
-  inputs["ids"] = testing::i32Tensor({2}, {2, 3});
-  absl::StatusOr<RunResult> run = runOnCuda(*executable, nullptr, inputs);
+  absl::StatusOr<RunResult> run = runOnCuda(
+      *executable, nullptr, testing::gatherOfDoubledIdsOutOfRange());
   ASSERT_FALSE(run.ok());
   EXPECT_NE(run.status().message().find("op 1 (gather"), std::string::npos)
       << run.status();

@@ -509,22 +509,9 @@ TEST(ElementwiseTest, Gather) {
 
 TEST(ElementwiseTest, GatherOfComputedIdsOutsideTheTable) {
   // ids + ids: the kernel refuses 6 >= 5, naming the op.
-  ProgramBuilder p;
-  int t = p.value({{"vocab", 5}, {"d", 1}});
-  int i = p.value({{"l", 2}}, fb::DType::I32);
-  int doubled = p.value({{"l", 2}}, fb::DType::I32);
-  int r = p.value({{"l", 2}, {"d", 1}});
-  p.op(fb::OpKind::Binary, {i, i}, {doubled});
-  OpFields fields;
-  fields.dim = "vocab";
-  p.op(fb::OpKind::Gather, {t, doubled}, {r}, fields);
-  p.input("table", t);
-  p.input("ids", i);
-  p.output("r", r);
-  std::map<std::string, HostTensor> inputs;
-  inputs["table"] = f32Tensor({5, 1}, {0, 1, 2, 3, 4});
-  inputs["ids"] = i32Tensor({2}, {2, 3});
-  absl::StatusOr<RunResult> run = runProgram(p, inputs);
+  absl::StatusOr<RunResult> run =
+      runProgram(testing::gatherOfDoubledIds(),
+                 testing::gatherOfDoubledIdsOutOfRange());
   EXPECT_THAT(run.status().message(), HasSubstr("op 1 (gather"));
   EXPECT_THAT(run.status().message(),
               HasSubstr("index 6 (element 1 of the device's indices) is "

@@ -57,6 +57,32 @@ inline std::vector<int32_t> ints(const HostTensor &t) {
   return {span.begin(), span.end()};
 }
 
+/// A gather at ids the program computes (ids + ids) from a table [vocab:5,
+/// d:1]; `outOfRangeInputs` doubles 3 to 6, outside the table (op 1).
+inline ProgramBuilder gatherOfDoubledIds() {
+  ProgramBuilder p;
+  int t = p.value({{"vocab", 5}, {"d", 1}});
+  int i = p.value({{"l", 2}}, fb::DType::I32);
+  int doubled = p.value({{"l", 2}}, fb::DType::I32);
+  int r = p.value({{"l", 2}, {"d", 1}});
+  p.op(fb::OpKind::Binary, {i, i}, {doubled});
+  OpFields fields;
+  fields.dim = "vocab";
+  p.op(fb::OpKind::Gather, {t, doubled}, {r}, fields);
+  p.input("table", t);
+  p.input("ids", i);
+  p.output("r", r);
+  return p;
+}
+
+/// Inputs of gatherOfDoubledIds whose second doubled id lies outside.
+inline std::map<std::string, HostTensor> gatherOfDoubledIdsOutOfRange() {
+  std::map<std::string, HostTensor> inputs;
+  inputs["table"] = f32Tensor({5, 1}, {0, 1, 2, 3, 4});
+  inputs["ids"] = i32Tensor({2}, {2, 3});
+  return inputs;
+}
+
 /// Loads `program` and runs it once with `inputs` and `weights`.
 inline absl::StatusOr<RunResult>
 runProgram(const ProgramBuilder &program,
