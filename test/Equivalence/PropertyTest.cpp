@@ -621,8 +621,9 @@ TEST_P(Property, RandomProgramsMatchOneDevice) {
   }
   // Guards the generator: most programs must exercise the collectives.
   std::cerr << moved << " of " << count << " programs moved data\n";
-  if (count >= 20)
+  if (count >= 20) {
     EXPECT_GE(moved * 2, count) << "too few programs moved data";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, Property, testing::Range(0, kShards));
