@@ -730,16 +730,21 @@ absl::Status CudaSession::State::runCollective(int index) {
   const int axis = static_cast<int>(op.axis);
   const size_t elementSize = dtypeSize(in.dtype);
   const bool local = op.kind == fb::OpKind::AllSlice;
-  // Every member waits for its peers to reach the collective.
-  if (!local) {
+  // Records `event` on every device's stream and makes each member's stream
+  // wait for its peers' records.
+  auto waitForPeers = [&](cudaEvent_t Device::*event) -> absl::Status {
     for (Device &d : devices)
-      SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.ready, d.stream));
+      SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.*event, d.stream));
     for (int64_t device = 0; device < count; ++device)
       for (int64_t peer : mesh.group(device, op.gridAxes))
         if (peer != device)
-          SY_CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(devices[device].stream,
-                                                      devices[peer].ready, 0));
-  }
+          SY_CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(
+              devices[device].stream, devices[peer].*event, 0));
+    return absl::OkStatus();
+  };
+  // Every member waits for its peers to reach the collective.
+  if (!local)
+    SY_RETURN_IF_ERROR(waitForPeers(&Device::ready));
   for (int64_t device = 0; device < count; ++device) {
     const std::vector<int64_t> group = mesh.group(device, op.gridAxes);
     const int64_t n = group.size();
@@ -812,15 +817,8 @@ absl::Status CudaSession::State::runCollective(int index) {
     }
   }
   // The peers wait for every reader of their operands before going on.
-  if (!local) {
-    for (Device &d : devices)
-      SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.done, d.stream));
-    for (int64_t device = 0; device < count; ++device)
-      for (int64_t peer : mesh.group(device, op.gridAxes))
-        if (peer != device)
-          SY_CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(devices[device].stream,
-                                                      devices[peer].done, 0));
-  }
+  if (!local)
+    SY_RETURN_IF_ERROR(waitForPeers(&Device::done));
   return absl::OkStatus();
 }
 
