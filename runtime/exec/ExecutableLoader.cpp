@@ -414,6 +414,12 @@ Loader::load(const std::string &bytes) {
     if (names != count)
       return error(absl::StrCat("the mesh has ", names, " axis names but ",
                                 count, " axis sizes"));
+    // The FlatBuffers verifier checks a vector's length prefix, not that
+    // 8-byte elements are 8-byte aligned; a writer always aligns them.
+    if (count > 0 && reinterpret_cast<uintptr_t>(mesh->axis_sizes()->data()) %
+                             alignof(int64_t) !=
+                         0)
+      return error("the mesh's axis sizes are misaligned (corrupt file)");
     std::set<std::string> seen;
     for (size_t a = 0; a < count; ++a) {
       std::string name = mesh->axis_names()->Get(a)->str();
