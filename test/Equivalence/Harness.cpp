@@ -59,8 +59,8 @@ absl::StatusOr<Executable> compile(const EquivalenceCase &c, bool unitSizes) {
       compileToExecutable(*module, {meshSpec, c.layout, "", false});
   if (mlir::failed(bytes))
     return absl::InvalidArgumentError("cannot compile " + c.sourceName +
-                                      " for mesh '" + meshSpec + "': " +
-                                      diagnostics);
+                                      " for mesh '" + meshSpec +
+                                      "': " + diagnostics);
   return Executable::loadBytes(std::move(*bytes), c.sourceName);
 }
 
@@ -106,15 +106,16 @@ void compareOutput(const std::string &name, const HostTensor &got,
     for (int64_t k = 0; k < want.numElements(); ++k) {
       float x = bf16ToFloat(a[k]), y = bf16ToFloat(b[k]);
       if (!(std::fabs(x - y) <= std::fabs(y) * 0.0079 + 1e-30)) {
-        problems << "  " << name << " element " << k << ": " << x << " vs "
-                 << y << "\n";
+        problems << "  " << name << " element " << k << ": " << x << " vs " << y
+                 << "\n";
         return;
       }
     }
   } else {
     const auto *a = static_cast<const uint8_t *>(got.data());
     const auto *b = static_cast<const uint8_t *>(want.data());
-    size_t elementBytes = want.byteSize() / std::max<int64_t>(1, want.numElements());
+    size_t elementBytes =
+        want.byteSize() / std::max<int64_t>(1, want.numElements());
     for (size_t k = 0; k < want.byteSize(); ++k)
       if (a[k] != b[k]) {
         problems << "  " << name << " differs at element " << k / elementBytes
@@ -135,11 +136,12 @@ testing::AssertionResult matchesOneDevice(const EquivalenceCase &c,
   if (!single.ok())
     return testing::AssertionFailure() << single.status();
   if (single->mesh().deviceCount() != 1)
-    return testing::AssertionFailure() << "the unit mesh has "
-                                       << single->mesh().deviceCount()
-                                       << " devices";
+    return testing::AssertionFailure()
+           << "the unit mesh has " << single->mesh().deviceCount()
+           << " devices";
 
-  absl::StatusOr<MapWeightSource> weights = randomWeights(*single, c.weightSeed);
+  absl::StatusOr<MapWeightSource> weights =
+      randomWeights(*single, c.weightSeed);
   if (!weights.ok())
     return testing::AssertionFailure() << weights.status();
   absl::StatusOr<std::map<std::string, HostTensor>> inputs =
@@ -150,9 +152,12 @@ testing::AssertionResult matchesOneDevice(const EquivalenceCase &c,
   absl::StatusOr<RunResult> expected = runOnCpu(*single, &*weights, *inputs);
   if (!expected.ok())
     return testing::AssertionFailure() << "one device: " << expected.status();
-  absl::StatusOr<RunResult> actual = runOnCpu(*partitioned, &*weights, *inputs);
+  absl::StatusOr<RunResult> actual =
+      testsupport::runOn(c.backend, *partitioned, &*weights, *inputs);
   if (!actual.ok())
-    return testing::AssertionFailure() << "partitioned: " << actual.status();
+    return testing::AssertionFailure()
+           << "partitioned, on " << testsupport::backendName(c.backend) << ": "
+           << actual.status();
   if (collectives) {
     *collectives = 0;
     for (const CollectiveStats &stats : actual->stats.collectives)

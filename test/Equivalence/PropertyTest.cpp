@@ -137,9 +137,10 @@ private:
   /// Dimension names with fixed sizes; a few sizes not every axis divides.
   void makeDims() {
     std::vector<std::string> names = {"batch", "length", "d_model",
-                                      "d_ff", "heads", "vocab"};
+                                      "d_ff",  "heads",  "vocab"};
     for (const std::string &name : names)
-      dims_.push_back({name, pick(std::vector<int64_t>{2, 4, 6, 8, 8, 16}), {}});
+      dims_.push_back(
+          {name, pick(std::vector<int64_t>{2, 4, 6, 8, 8, 16}), {}});
   }
 
   int64_t axisSize(const std::string &axis) const {
@@ -213,7 +214,8 @@ private:
       dims = relaid(dims);
     Value v{"%a" + std::to_string(arguments_.size()), dims};
     weight = weight || chance(0.4);
-    arguments_.push_back(v.type() + (weight ? " {mtf.param = \"w" : " {mtf.name = \"in") +
+    arguments_.push_back(v.type() +
+                         (weight ? " {mtf.param = \"w" : " {mtf.name = \"in") +
                          std::to_string(arguments_.size()) + "\"}");
     argumentValues_.push_back(v.ssa);
     Value positive{"%p" + v.ssa.substr(2), dims};
@@ -391,8 +393,8 @@ private:
     Value a = operand();
     Value r = define(relaid(a.dims));
     use(a);
-    body_ << "    " << r.ssa << " = mtf.relayout " << a.ssa << " : "
-          << a.type() << " -> " << r.type() << "\n";
+    body_ << "    " << r.ssa << " = mtf.relayout " << a.ssa << " : " << a.type()
+          << " -> " << r.type() << "\n";
   }
 
   void elementwise() {
@@ -488,20 +490,20 @@ private:
     body_ << "    " << expert.ssa << ", " << gate.ssa << ", " << position.ssa
           << ", " << dropped.ssa << " = moe.route " << logits.ssa
           << " tokens(tokens) experts(experts) "
-          << (chance(0.7) ? "capacity(" + std::to_string(capacity) + ")"
-                          : "capacity_factor(" +
-                                std::to_string(double(capacity) *
-                                               double(experts.size) /
-                                               double(tokens.size)) +
-                                ")")
+          << (chance(0.7)
+                  ? "capacity(" + std::to_string(capacity) + ")"
+                  : "capacity_factor(" +
+                        std::to_string(double(capacity) * double(experts.size) /
+                                       double(tokens.size)) +
+                        ")")
           << " : " << logits.type() << "\n";
     if (chance(0.5)) {
       Value z = define({}), balance = define({});
       body_ << "    " << z.ssa << " = moe.z_loss " << logits.ssa
             << " experts(experts) : " << logits.type() << "\n"
             << "    " << balance.ssa << " = moe.load_balancing_loss "
-            << logits.ssa << " tokens(tokens) experts(experts) : "
-            << logits.type() << "\n";
+            << logits.ssa
+            << " tokens(tokens) experts(experts) : " << logits.type() << "\n";
     }
 
     Value x = argument(with({tokens, features}));
@@ -530,8 +532,8 @@ private:
       Value r = define(dims);
       use(w);
       body_ << "    " << r.ssa << " = mtf.einsum " << buffers.ssa << ", "
-            << w.ssa << " : (" << buffers.type() << ", " << w.type()
-            << ") -> " << r.type() << "\n";
+            << w.ssa << " : (" << buffers.type() << ", " << w.type() << ") -> "
+            << r.type() << "\n";
       buffers = r;
       features = out;
     }
@@ -592,15 +594,20 @@ private:
   int counter_ = 0;
 };
 
-class Property : public testing::TestWithParam<int> {};
+using switchyard::testsupport::Backend;
+
+/// A shard of the programs, run partitioned on a backend.
+class Property : public testing::TestWithParam<std::tuple<int, Backend>> {};
 
 TEST_P(Property, RandomProgramsMatchOneDevice) {
+  const auto [shard, backend] = GetParam();
+  SKIP_UNLESS_AVAILABLE(backend);
   uint64_t base = envNumber("SWITCHYARD_PROPERTY_SEED", kDefaultSeed);
   uint64_t count =
       envNumber("SWITCHYARD_PROPERTY_COUNT", kDefaultCountPerShard);
   uint64_t moved = 0;
   for (uint64_t i = 0; i < count; ++i) {
-    uint64_t seed = base + GetParam() * count + i;
+    uint64_t seed = base + shard * count + i;
     Program program = Generator(seed).generate();
     std::string name = "program-" + std::to_string(seed) + ".mlir";
     // Printed first, so that a crash still names its program; a single
@@ -610,12 +617,13 @@ TEST_P(Property, RandomProgramsMatchOneDevice) {
               << (count == 1 ? program.text : "");
     int64_t collectives = 0;
     EXPECT_TRUE(matchesOneDevice(
-        {program.text, name, "", program.layout, seed, seed + 1},
+        {program.text, name, "", program.layout, seed, seed + 1, backend},
         &collectives))
         << "seed " << seed << ", mesh '" << program.mesh << "', layout '"
-        << program.layout << "'; rerun with SWITCHYARD_PROPERTY_SEED="
-        << seed << " SWITCHYARD_PROPERTY_COUNT=1 and --gtest_filter="
-        << "'*Property*/0'\n"
+        << program.layout << "'; rerun with SWITCHYARD_PROPERTY_SEED=" << seed
+        << " SWITCHYARD_PROPERTY_COUNT=1 and --gtest_filter="
+        << "'*Property*/0_" << switchyard::testsupport::backendName(backend)
+        << "'\n"
         << program.text;
     moved += collectives > 0;
   }
@@ -626,6 +634,18 @@ TEST_P(Property, RandomProgramsMatchOneDevice) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shards, Property, testing::Range(0, kShards));
+/// "<shard>_<backend>".
+std::string
+shardName(const testing::TestParamInfo<std::tuple<int, Backend>> &info) {
+  return std::to_string(std::get<0>(info.param)) + "_" +
+         switchyard::testsupport::backendName(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shards, Property,
+    testing::Combine(
+        testing::Range(0, kShards),
+        testing::ValuesIn(switchyard::testsupport::builtBackends())),
+    shardName);
 
 } // namespace

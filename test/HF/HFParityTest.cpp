@@ -2,9 +2,9 @@
 //
 // For every model under test/HF/data (random-weight checkpoints and the
 // outputs transformers computed for them, made by tools/hf_reference), on
-// one device and on several meshes: logits and hidden states within 1e-4
-// relative, router logits too, the same expert choice and drop for every
-// token, the losses within 1e-5, and the same greedy generation.
+// one device and on several meshes, on every backend built: logits and hidden
+// states within 1e-4 relative, router logits too, the same expert choice and
+// drop for every token, the losses within 1e-5, and the same greedy generation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,8 @@
 #include "switchyard/Runtime/Generate.h"
 #include "switchyard/Runtime/SafeTensors.h"
 #include "switchyard/Runtime/Status.h"
+
+#include "Backends.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,19 +29,23 @@
 
 using namespace switchyard;
 using namespace switchyard::runtime;
+using switchyard::testsupport::Backend;
 
 namespace {
 
-const std::string kDataDir = std::string(SWITCHYARD_SOURCE_DIR) + "/test/HF/data";
+const std::string kDataDir =
+    std::string(SWITCHYARD_SOURCE_DIR) + "/test/HF/data";
 
 struct Case {
   std::string model;
   std::string mesh;
   std::string layout;
+  Backend backend;
 };
 
 void PrintTo(const Case &c, std::ostream *os) {
-  *os << c.model << " on " << (c.mesh.empty() ? "1 device" : c.mesh);
+  *os << c.model << " on " << (c.mesh.empty() ? "1 device" : c.mesh) << ", "
+      << switchyard::testsupport::backendName(c.backend);
 }
 
 std::vector<Case> allCases() {
@@ -55,9 +61,10 @@ std::vector<Case> allCases() {
       models.push_back(entry.path().filename().string());
   std::sort(models.begin(), models.end());
   std::vector<Case> cases;
-  for (const std::string &model : models)
-    for (const auto &[mesh, layout] : meshes)
-      cases.push_back({model, mesh, layout});
+  for (Backend backend : switchyard::testsupport::builtBackends())
+    for (const std::string &model : models)
+      for (const auto &[mesh, layout] : meshes)
+        cases.push_back({model, mesh, layout, backend});
   return cases;
 }
 
@@ -143,7 +150,7 @@ struct Tolerance {
   double losses;
 };
 
-/// Compiles the model of `c` in `precision`, runs it on the CPU mesh and
+/// Compiles the model of `c` in `precision`, runs it on its backend and
 /// compares every output transformers recorded (but generation): integer
 /// and bool outputs (expert choices, drops) exactly, floats within
 /// `tolerance`.
@@ -155,7 +162,8 @@ void expectMatchesTransformers(const Case &c, const ModelData &data,
               precision);
   ASSERT_TRUE(executable.ok()) << executable.status();
   CheckpointWeightSource weights(data.checkpoint);
-  absl::StatusOr<RunResult> result = runOnCpu(*executable, &weights, data.inputs);
+  absl::StatusOr<RunResult> result = switchyard::testsupport::runOn(
+      c.backend, *executable, &weights, data.inputs);
   ASSERT_TRUE(result.ok()) << result.status();
 
   int compared = 0;
@@ -190,6 +198,7 @@ class HFParity : public testing::TestWithParam<Case> {};
 
 TEST_P(HFParity, MatchesTransformers) {
   const Case &c = GetParam();
+  SKIP_UNLESS_AVAILABLE(c.backend);
   absl::StatusOr<ModelData> data = loadModel(c.model);
   ASSERT_TRUE(data.ok()) << data.status();
   expectMatchesTransformers(c, *data, "f32", {1e-4, 1e-5});
@@ -202,8 +211,8 @@ TEST_P(HFParity, MatchesTransformers) {
       c, data->checkpoint, data->batch, data->length, newTokens + 1, true);
   ASSERT_TRUE(generator.ok()) << generator.status();
   CheckpointWeightSource weights(data->checkpoint);
-  absl::StatusOr<std::unique_ptr<CpuSession>> session =
-      CpuSession::create(*generator, &weights);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      switchyard::testsupport::openSession(c.backend, *generator, &weights);
   ASSERT_TRUE(session.ok()) << session.status();
   std::map<std::string, HostTensor> encoderInputs;
   encoderInputs.emplace("input_ids", data->inputs.at("input_ids").view());
@@ -215,7 +224,8 @@ TEST_P(HFParity, MatchesTransformers) {
       generateGreedy(**session, std::move(encoderInputs), options);
   ASSERT_TRUE(generated.ok()) << generated.status();
   ASSERT_EQ(generated->shape(), greedy->shape());
-  EXPECT_EQ(std::memcmp(generated->data(), greedy->data(), greedy->byteSize()), 0)
+  EXPECT_EQ(std::memcmp(generated->data(), greedy->data(), greedy->byteSize()),
+            0)
       << "greedy generation differs";
 }
 
@@ -227,16 +237,18 @@ class HFParityBf16 : public testing::TestWithParam<Case> {};
 
 TEST_P(HFParityBf16, WithinBf16Tolerance) {
   const Case &c = GetParam();
+  SKIP_UNLESS_AVAILABLE(c.backend);
   absl::StatusOr<ModelData> data = loadModel(c.model);
   ASSERT_TRUE(data.ok()) << data.status();
   expectMatchesTransformers(c, *data, "bf16", {3e-2, 1e-2});
 }
 
-/// "model_mesh" with every character but letters and digits as '_'.
+/// "model_mesh_backend" with every character but letters and digits as '_'.
 std::string caseName(const testing::TestParamInfo<Case> &info) {
-  std::string name = info.param.model + "_" +
-                     (info.param.mesh.empty() ? std::string("one")
-                                              : info.param.mesh);
+  std::string name =
+      info.param.model + "_" +
+      (info.param.mesh.empty() ? std::string("one") : info.param.mesh) + "_" +
+      switchyard::testsupport::backendName(info.param.backend);
   for (char &ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch)))
       ch = '_';
@@ -246,7 +258,7 @@ std::string caseName(const testing::TestParamInfo<Case> &info) {
 INSTANTIATE_TEST_SUITE_P(Models, HFParity, testing::ValuesIn(allCases()),
                          caseName);
 
-INSTANTIATE_TEST_SUITE_P(Models, HFParityBf16,
-                         testing::ValuesIn(allCases()), caseName);
+INSTANTIATE_TEST_SUITE_P(Models, HFParityBf16, testing::ValuesIn(allCases()),
+                         caseName);
 
 } // namespace
