@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# On a machine with an NVIDIA GPU: builds Switchyard with the cuda backend,
-# runs every GPU test (ctest -R Cuda) and the GPU MoE-layer benchmark, and
+# On a machine with an NVIDIA GPU: runs every GPU test (the cuda runtime's
+# unit tests, the equivalence and property suites and the Hugging Face
+# parity suite on the cuda backend) and the GPU MoE-layer benchmark, and
 # writes everything to one report file.
 #
 #   bench/gpu_check.sh [BUILD_DIR] [REPORT]
+#       builds Switchyard with the cuda backend in BUILD_DIR (default:
+#       build-gpu next to the repository) first; REPORT defaults to
+#       BUILD_DIR/gpu_report.txt.
+#   bench/gpu_check.sh --bundle ARCHIVE [REPORT]
+#       runs the binaries of an archive made by bench/gpu_bundle.sh, on a
+#       machine that cannot build Switchyard; REPORT defaults to
+#       gpu_report.txt in the current directory.
 #
-# BUILD_DIR defaults to build-gpu next to the repository, REPORT to
-# BUILD_DIR/gpu_report.txt. Exits non-zero if there is no GPU, the build
-# fails or a test fails (the report says which).
+# Exits non-zero if there is no GPU, the build fails, a test fails or skips,
+# or the benchmark fails (the report says which).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${1:-$repo/../build-gpu}"
-report="${2:-$build/gpu_report.txt}"
 jobs="${JOBS:-$(nproc)}"
 
 die() {
@@ -20,11 +25,19 @@ die() {
   exit 1
 }
 
+archive=""
+if [ "${1:-}" = "--bundle" ]; then
+  [ $# -ge 2 ] || die "--bundle needs the archive bench/gpu_bundle.sh made"
+  archive="$(realpath "$2")"
+  report="$(realpath -m "${3:-gpu_report.txt}")"
+else
+  build="$(realpath -m "${1:-$repo/../build-gpu}")"
+  report="$(realpath -m "${2:-$build/gpu_report.txt}")"
+fi
+
 command -v nvidia-smi >/dev/null || die "nvidia-smi not found: no NVIDIA driver"
 nvidia-smi -L >/dev/null 2>&1 || die "nvidia-smi finds no GPU"
-command -v nvcc >/dev/null || die "nvcc not found: put the CUDA toolkit on PATH"
 
-mkdir -p "$build"
 mkdir -p "$(dirname "$report")"
 : >"$report"
 trap 'echo "gpu_check: FAILED at line $LINENO; report: $report" | tee -a "$report" >&2' ERR
@@ -35,28 +48,66 @@ section "machine"
   date -u
   git -C "$repo" log -1 --oneline
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-  nvcc --version | tail -1
+  if command -v nvcc >/dev/null; then nvcc --version | tail -1; fi
 } 2>&1 | tee -a "$report"
 
-section "configure and build"
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DSWITCHYARD_ENABLE_CUDA=ON 2>&1 | tail -3 | tee -a "$report"
-cmake --build "$build" -j "$jobs" 2>&1 | tail -20 | tee -a "$report"
-
-section "GPU tests (ctest -R Cuda)"
-status=0
-ctest --test-dir "$build" -R Cuda --output-on-failure 2>&1 | tee -a "$report" ||
-  status=1
-# A test that skipped here means the tests did not see the GPU.
-if grep -q 'Skipped' "$report"; then
-  echo "gpu_check: GPU tests skipped although nvidia-smi sees a GPU" |
-    tee -a "$report"
-  status=1
+if [ -n "$archive" ]; then
+  section "bundle"
+  bin="$(mktemp -d)"
+  tar -C "$bin" -xJf "$archive"
+  built_in="$(cat "$bin/SOURCE_DIR")"
+  [ "$built_in" = "$repo" ] ||
+    die "the bundle's tests read their data from $built_in; run this from a" \
+      "checkout at that path"
+  echo "built from: $(cat "$bin/COMMIT")" | tee -a "$report"
+  export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  bin="$bin/bin"
+  runtime_test="$bin/RuntimeCudaTest"
+  equivalence_test="$bin/EquivalenceTest"
+  property_test="$bin/PropertyTest"
+  parity_test="$bin/HFParityTest"
+  bench="$bin/gpu_moe_layer_bench"
+else
+  command -v nvcc >/dev/null || die "nvcc not found: put the CUDA toolkit on PATH"
+  section "configure and build"
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DSWITCHYARD_ENABLE_CUDA=ON 2>&1 | tail -3 | tee -a "$report"
+  cmake --build "$build" -j "$jobs" 2>&1 | tail -20 | tee -a "$report"
+  runtime_test="$build/test/Runtime/RuntimeCudaTest"
+  equivalence_test="$build/test/Equivalence/EquivalenceTest"
+  property_test="$build/test/Equivalence/PropertyTest"
+  parity_test="$build/test/HF/HFParityTest"
+  bench="$build/bench/gpu_moe_layer/gpu_moe_layer_bench"
 fi
 
+status=0
+# Runs the tests of one gtest binary that `filter` selects. None selected,
+# or one skipped (the tests did not see the GPU), is a failure.
+run_tests() {
+  local binary="$1" filter="$2" log
+  section "$(basename "$binary") --gtest_filter=$filter"
+  log="$(mktemp)"
+  "$binary" --gtest_filter="$filter" --gtest_brief=1 2>&1 | tee "$log" |
+    tee -a "$report" || status=1
+  if grep -q '^\[==========\] 0 tests' "$log"; then
+    echo "gpu_check: no test matched" | tee -a "$report"
+    status=1
+  fi
+  if grep -q '^\[  SKIPPED \]' "$log"; then
+    echo "gpu_check: tests skipped although nvidia-smi sees a GPU" |
+      tee -a "$report"
+    status=1
+  fi
+  rm -f "$log"
+}
+
+run_tests "$runtime_test" '*'
+run_tests "$equivalence_test" '*cuda*'
+run_tests "$property_test" '*cuda*'
+run_tests "$parity_test" '*cuda*'
+
 section "GPU MoE layer benchmark"
-"$build/bench/gpu_moe_layer/gpu_moe_layer_bench" 2>&1 | tee -a "$report" ||
-  status=1
+"$bench" 2>&1 | tee -a "$report" || status=1
 
 section "result"
 if [ "$status" -eq 0 ]; then
