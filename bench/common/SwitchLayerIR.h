@@ -70,7 +70,8 @@ inline std::string switchLayerIR(const SwitchLayerShape &s) {
   const std::string inner = namedTensorType(
       {{"experts", e}, {"batch", b}, {"expert_capacity", c}, {"d_ff", f}});
   char factor[32];
-  std::snprintf(factor, sizeof factor, "%g", s.capacityFactor);
+  // "%#g" keeps the point: MLIR reads "1" as an integer, not a float.
+  std::snprintf(factor, sizeof factor, "%#g", s.capacityFactor);
 
   std::string ir;
   auto line = [&ir](const std::string &text) { ir += text + "\n"; };

@@ -81,8 +81,8 @@ Executable compileLayer(const Config &c, const std::string &precision) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(bench::switchLayerIR(c.shape()), &context,
-                                              "gpu_moe_layer.mlir");
+      mlir::parseSourceString<mlir::ModuleOp>(bench::switchLayerIR(c.shape()),
+                                              &context, "gpu_moe_layer.mlir");
   if (!module) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");
     std::exit(1);
@@ -202,6 +202,12 @@ int main() {
           }
           const double layer = median(times);
           const double gemm = gemmSeconds(c, precision == "bf16");
+          // One more run with every op timed (the host waits for each).
+          RunOptions profile;
+          profile.profileOps = true;
+          std::vector<OpKindTime> ops =
+              check(session->run(inputs, profile), "profiled run")
+                  .stats.opTimes;
           std::printf("%9s %8lld %7lld %6.2f %9lld %11.3f %11.3f %12.1f%% "
                       "%13lld\n",
                       precision.c_str(), static_cast<long long>(experts),
@@ -209,10 +215,25 @@ int main() {
                       static_cast<long long>(c.capacity()), layer * 1e3,
                       gemm * 1e3, 100.0 * gemm / layer,
                       static_cast<long long>(kept));
+          std::sort(ops.begin(), ops.end(),
+                    [](const OpKindTime &a, const OpKindTime &b) {
+                      return a.time > b.time;
+                    });
+          double opsMs = 0;
+          for (const OpKindTime &op : ops)
+            opsMs += absl::ToDoubleMilliseconds(op.time);
+          std::printf("%50s ops %.3f ms:", "", opsMs);
+          for (size_t k = 0; k < ops.size() && k < 6; ++k)
+            std::printf(" %s %.3f", ops[k].kind.c_str(),
+                        absl::ToDoubleMilliseconds(ops[k].time));
+          std::printf("\n");
           std::fflush(stdout);
         }
-  std::printf("\n'of cuBLAS' is the time cuBLAS takes for the padded expert "
-              "GEMMs in the same precision over the layer's time: the "
-              "layer's throughput as a fraction of cuBLAS at equal FLOPs.\n");
+  std::printf(
+      "\n'of cuBLAS' is the time cuBLAS takes for the padded expert "
+      "GEMMs in the same precision over the layer's time: the "
+      "layer's throughput as a fraction of cuBLAS at equal FLOPs. 'ops' is a "
+      "profiled run's time in ops (upload and download left out), "
+      "then the slowest op kinds.\n");
   return 0;
 }
