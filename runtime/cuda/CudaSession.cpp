@@ -194,13 +194,13 @@ int64_t scratchBytes(const Program &program, const OpSpec &op) {
   case fb::OpKind::ZLoss:
     return kAlignment;
   case fb::OpKind::LoadBalancingLoss:
-    return 2 *
-           alignUp(type(op.operands[0]).without({op.tokensDim, op.expertsDim})
-                       .numElements() *
-                   type(op.operands[0])
-                       .dims[type(op.operands[0]).find(op.expertsDim)]
-                       .size *
-                   8);
+    return 2 * alignUp(type(op.operands[0])
+                           .without({op.tokensDim, op.expertsDim})
+                           .numElements() *
+                       type(op.operands[0])
+                           .dims[type(op.operands[0]).find(op.expertsDim)]
+                           .size *
+                       8);
   default:
     return 0;
   }
@@ -218,6 +218,8 @@ struct Device {
   cublasHandle_t blas = nullptr;
   /// Recorded when the device reaches a collective and when it leaves it.
   cudaEvent_t ready = nullptr, done = nullptr;
+  /// Recorded before the first op and after the last (RunStats::deviceTime).
+  cudaEvent_t opsStart = nullptr, opsStop = nullptr;
   /// Pinned host staging for run-time inputs and outputs.
   std::byte *staging = nullptr;
 };
@@ -268,6 +270,9 @@ CudaSession::State::~State() {
       cudaEventDestroy(d.ready);
     if (d.done)
       cudaEventDestroy(d.done);
+    for (cudaEvent_t event : {d.opsStart, d.opsStop})
+      if (event)
+        cudaEventDestroy(event);
     if (d.stream)
       cudaStreamDestroy(d.stream);
     if (d.base)
@@ -320,6 +325,8 @@ absl::Status CudaSession::State::allocate() {
         cudaEventCreateWithFlags(&d.ready, cudaEventDisableTiming));
     SY_CUDA_RETURN_IF_ERROR(
         cudaEventCreateWithFlags(&d.done, cudaEventDisableTiming));
+    SY_CUDA_RETURN_IF_ERROR(cudaEventCreate(&d.opsStart));
+    SY_CUDA_RETURN_IF_ERROR(cudaEventCreate(&d.opsStop));
     SY_CUBLAS_RETURN_IF_ERROR(cublasCreate(&d.blas));
     SY_CUBLAS_RETURN_IF_ERROR(cublasSetStream(d.blas, d.stream));
     SY_CUBLAS_RETURN_IF_ERROR(
@@ -478,11 +485,10 @@ absl::Status CudaSession::State::runHalfGemm(const OpSpec &op,
     SY_CUBLAS_RETURN_IF_ERROR(cublasGemmStridedBatchedEx(
         d.blas, l.b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
         l.a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, l.n, l.m, l.k, &one, pb,
-        dataType, std::max<int64_t>(l.b.transposed ? l.k : l.n, 1),
-        l.k * l.n, pa, dataType,
-        std::max<int64_t>(l.a.transposed ? l.m : l.k, 1), l.m * l.k, &zero,
-        pc, dataType, std::max<int64_t>(l.n, 1), l.m * l.n, l.batch,
-        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        dataType, std::max<int64_t>(l.b.transposed ? l.k : l.n, 1), l.k * l.n,
+        pa, dataType, std::max<int64_t>(l.a.transposed ? l.m : l.k, 1),
+        l.m * l.k, &zero, pc, dataType, std::max<int64_t>(l.n, 1), l.m * l.n,
+        l.batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   }
   if (!l.c.direct) {
     SY_ASSIGN_OR_RETURN(Indexer ix, makeIndexer(l.c.shape, l.c.strides));
@@ -738,8 +744,8 @@ absl::Status CudaSession::State::runCollective(int index) {
     for (int64_t device = 0; device < count; ++device)
       for (int64_t peer : mesh.group(device, op.gridAxes))
         if (peer != device)
-          SY_CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(
-              devices[device].stream, devices[peer].*event, 0));
+          SY_CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(devices[device].stream,
+                                                      devices[peer].*event, 0));
     return absl::OkStatus();
   };
   // Every member waits for its peers to reach the collective.
@@ -918,6 +924,12 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
     }
   }
 
+  for (Device &d : st.devices) {
+    SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.opsStart, d.stream));
+    // So that the first op's time leaves the uploads out.
+    if (options.profileOps)
+      SY_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(d.stream));
+  }
   std::vector<OpKindTime> times(kOpKindCount);
   std::vector<std::array<int64_t, kCollectiveKindCount>> bytes(devices);
   for (size_t i = 0; i < program.ops.size(); ++i) {
@@ -949,6 +961,7 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
 
   for (int64_t device = 0; device < devices; ++device) {
     Device &d = st.devices[device];
+    SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.opsStop, d.stream));
     for (size_t i = 0; i < program.outputs.size(); ++i) {
       const BindingSpec &binding = program.outputs[i];
       if (suppliesOutput(program, binding, device))
@@ -972,7 +985,20 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
               : ": a kept token has an expert or position outside the slots"));
   }
 
+  // From the earliest start to the latest stop, relative to device 0's.
+  float first = 0, last = 0;
+  for (const Device &d : st.devices) {
+    float start = 0, stop = 0;
+    SY_CUDA_RETURN_IF_ERROR(
+        cudaEventElapsedTime(&start, st.devices[0].opsStart, d.opsStart));
+    SY_CUDA_RETURN_IF_ERROR(
+        cudaEventElapsedTime(&stop, st.devices[0].opsStart, d.opsStop));
+    first = std::min(first, start);
+    last = std::max(last, stop);
+  }
+
   RunResult result;
+  result.stats.deviceTime = absl::Microseconds(1e3 * (last - first));
   SY_ASSIGN_OR_RETURN(
       result.outputs, assembleOutputs(program, [&](int64_t device, int value) {
         for (size_t i = 0; i < program.outputs.size(); ++i)

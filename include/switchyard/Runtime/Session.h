@@ -72,6 +72,9 @@ struct RunStats {
   /// Wall time of the run, from starting the device threads to having
   /// assembled the outputs.
   absl::Duration wallTime;
+  /// The cuda backend's GPU time from the first op to the last, uploads
+  /// and downloads left out; zero on the cpu backend.
+  absl::Duration deviceTime;
   /// Indexed by CollectiveKind.
   std::array<CollectiveStats, kCollectiveKindCount> collectives;
   /// Only with RunOptions::profileOps; kinds that ran, in OpKind order.
