@@ -34,17 +34,38 @@ unsigned blocksFor(int64_t count) {
            blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
        i < (count); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
+/// Adds dimension `d`'s index `i` to the offsets.
+__device__ inline void addOffsets(const Indexer &ix, int d, int64_t i,
+                                  int64_t *offsets) {
+  for (int k = 0; k < ix.tensors; ++k)
+    offsets[k] += i * ix.strides[k][d];
+}
+
 /// The offsets of index `linear` of the indexer's space in its tensors.
+/// Divisions dominate element-wise kernels: the outermost dimension needs
+/// none, and a space of fewer than 2^32 elements (nearly every one) takes
+/// 32-bit ones.
 __device__ inline void offsetsOf(const Indexer &ix, int64_t linear,
                                  int64_t *offsets) {
   for (int k = 0; k < ix.tensors; ++k)
     offsets[k] = 0;
-  for (int d = ix.rank - 1; d >= 0; --d) {
-    const int64_t i = linear % ix.shape[d];
-    linear /= ix.shape[d];
-    for (int k = 0; k < ix.tensors; ++k)
-      offsets[k] += i * ix.strides[k][d];
+  if (ix.rank == 0)
+    return;
+  if (ix.count <= 0xffffffffll) {
+    uint32_t rest = static_cast<uint32_t>(linear);
+    for (int d = ix.rank - 1; d > 0; --d) {
+      const uint32_t size = static_cast<uint32_t>(ix.shape[d]);
+      addOffsets(ix, d, rest % size, offsets);
+      rest /= size;
+    }
+    addOffsets(ix, 0, rest, offsets);
+    return;
   }
+  for (int d = ix.rank - 1; d > 0; --d) {
+    addOffsets(ix, d, linear % ix.shape[d], offsets);
+    linear /= ix.shape[d];
+  }
+  addOffsets(ix, 0, linear, offsets);
 }
 
 __device__ inline bool isInt(ElemType t) {
