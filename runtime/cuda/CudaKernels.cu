@@ -1,6 +1,7 @@
 //===- CudaKernels.cu - The cuda backend's kernels ------------------------===//
 //
-// Element-wise kernels use one thread per element in a grid-stride loop;
+// Element-wise kernels use one thread per element in a grid-stride loop, or
+// a block per row (SY_ROW_LOOP) where an op reads and writes whole rows;
 // softmax and RMS norm one block per row; the route's positions one block
 // per group, scanning its tokens in chunks with warp-level matching. Enum
 // values (unary, binary, reduce, collective reduction) follow the
@@ -41,19 +42,21 @@ __device__ inline void addOffsets(const Indexer &ix, int d, int64_t i,
     offsets[k] += i * ix.strides[k][d];
 }
 
-/// The offsets of index `linear` of the indexer's space in its tensors.
-/// Divisions dominate element-wise kernels: the outermost dimension needs
-/// none, and a space of fewer than 2^32 elements (nearly every one) takes
-/// 32-bit ones.
+/// The offsets of index `linear` of the indexer's space in its tensors,
+/// or of the space of its first `rank` dimensions. Divisions dominate
+/// element-wise kernels: the outermost dimension needs none, and a space of
+/// fewer than 2^32 elements (nearly every one) takes 32-bit ones.
 __device__ inline void offsetsOf(const Indexer &ix, int64_t linear,
-                                 int64_t *offsets) {
+                                 int64_t *offsets, int rank = -1) {
+  if (rank < 0)
+    rank = ix.rank;
   for (int k = 0; k < ix.tensors; ++k)
     offsets[k] = 0;
-  if (ix.rank == 0)
+  if (rank == 0)
     return;
   if (ix.count <= 0xffffffffll) {
     uint32_t rest = static_cast<uint32_t>(linear);
-    for (int d = ix.rank - 1; d > 0; --d) {
+    for (int d = rank - 1; d > 0; --d) {
       const uint32_t size = static_cast<uint32_t>(ix.shape[d]);
       addOffsets(ix, d, rest % size, offsets);
       rest /= size;
@@ -61,12 +64,59 @@ __device__ inline void offsetsOf(const Indexer &ix, int64_t linear,
     addOffsets(ix, 0, rest, offsets);
     return;
   }
-  for (int d = ix.rank - 1; d > 0; --d) {
+  for (int d = rank - 1; d > 0; --d) {
     addOffsets(ix, d, linear % ix.shape[d], offsets);
     linear /= ix.shape[d];
   }
   addOffsets(ix, 0, linear, offsets);
 }
+
+/// Row-wise kernels give the innermost dimension of the space to a block's
+/// threads: their accesses are contiguous where that dimension is (a token's
+/// features, say), and a row's offsets cost one division per dimension
+/// instead of every element's. `offsets` holds the row's offsets of this
+/// thread's first element; `step` how far each tensor moves per element.
+#define SY_ROW_LOOP(ix, offsets, step, ...)                                    \
+  do {                                                                         \
+    const int last = (ix).rank - 1;                                            \
+    const int64_t width = (ix).shape[last];                                    \
+    const int64_t rows = width > 0 ? (ix).count / width : 0;                   \
+    int64_t step[kMaxTensors];                                                 \
+    for (int k = 0; k < (ix).tensors; ++k)                                     \
+      step[k] = (ix).strides[k][last] * blockDim.x;                            \
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {             \
+      int64_t offsets[kMaxTensors];                                            \
+      offsetsOf((ix), row, offsets, last);                                     \
+      for (int k = 0; k < (ix).tensors; ++k)                                   \
+        offsets[k] += (ix).strides[k][last] * threadIdx.x;                     \
+      for (int64_t f = threadIdx.x; f < width; f += blockDim.x) {              \
+        __VA_ARGS__;                                                           \
+        for (int k = 0; k < (ix).tensors; ++k)                                 \
+          offsets[k] += step[k];                                               \
+      }                                                                        \
+    }                                                                          \
+  } while (false)
+
+/// The launch shape of a row-wise kernel over `ix` (which it makes of rank
+/// 1 at least): a block per row, up to a grid that fills the GPU many times
+/// over, of as many warps as a row needs, up to kThreads.
+struct RowLaunch {
+  explicit RowLaunch(const Indexer &space) : ix(space) {
+    if (ix.rank == 0) {
+      ix.rank = 1;
+      ix.shape[0] = 1;
+      for (int k = 0; k < ix.tensors; ++k)
+        ix.strides[k][0] = 0;
+    }
+    const int64_t width = ix.shape[ix.rank - 1];
+    const int64_t rows = width > 0 ? ix.count / width : 0;
+    blocks = static_cast<unsigned>(rows < 1 ? 1 : rows > 65536 ? 65536 : rows);
+    threads = static_cast<unsigned>(width >= kThreads ? kThreads
+                                                      : (width + 31) / 32 * 32);
+  }
+  Indexer ix;
+  unsigned blocks, threads;
+};
 
 __device__ inline bool isInt(ElemType t) {
   return t == ElemType::I32 || t == ElemType::Bool;
@@ -271,15 +321,13 @@ __global__ void unaryKernel(int kind, ElemType t, const void *x, void *y,
 
 __global__ void binaryKernel(int kind, ElemType t, const void *a, const void *b,
                              void *r, Indexer ix) {
-  SY_GRID_LOOP(i, ix.count) {
-    int64_t o[3];
-    offsetsOf(ix, i, o);
+  SY_ROW_LOOP(ix, o, step, {
     if (isInt(t))
       storeI(t, r, o[0], binaryInt(kind, loadI(t, a, o[1]), loadI(t, b, o[2])));
     else
       storeF(t, r, o[0],
              binaryFloat(kind, loadF(t, a, o[1]), loadF(t, b, o[2])));
-  }
+  });
 }
 
 __global__ void reduceKernel(int kind, ElemType t, const void *in, void *out,
@@ -555,18 +603,15 @@ dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
                const int32_t *position, const uint8_t *dropped, Indexer ix,
                int64_t expertStride, int64_t slotStride, int64_t experts,
                int64_t capacity, int32_t *error, int32_t errorCode) {
-  SY_GRID_LOOP(i, ix.count) {
-    int64_t o[5];
-    offsetsOf(ix, i, o);
-    if (dropped[o[2]])
-      continue;
-    const int32_t e = expert[o[0]], p = position[o[1]];
-    if (e < 0 || e >= experts || p < 0 || p >= capacity) {
-      atomicCAS(error, 0, errorCode);
-      continue;
+  SY_ROW_LOOP(ix, o, step, {
+    if (!dropped[o[2]]) {
+      const int32_t e = expert[o[0]], p = position[o[1]];
+      if (e < 0 || e >= experts || p < 0 || p >= capacity)
+        atomicCAS(error, 0, errorCode);
+      else
+        slots[o[4] + e * expertStride + p * slotStride] = tokens[o[3]];
     }
-    slots[o[4] + e * expertStride + p * slotStride] = tokens[o[3]];
-  }
+  });
 }
 
 __global__ void combineKernel(ElemType t, ElemType gateType, void *tokens,
@@ -576,22 +621,19 @@ __global__ void combineKernel(ElemType t, ElemType gateType, void *tokens,
                               int64_t expertStride, int64_t slotStride,
                               int64_t experts, int64_t capacity, int32_t *error,
                               int32_t errorCode) {
-  SY_GRID_LOOP(i, ix.count) {
-    int64_t o[6];
-    offsetsOf(ix, i, o);
+  SY_ROW_LOOP(ix, o, step, {
     if (dropped[o[2]]) {
       storeF(t, tokens, o[3], 0.0f);
-      continue;
+    } else {
+      const int32_t e = expert[o[0]], p = position[o[1]];
+      if (e < 0 || e >= experts || p < 0 || p >= capacity)
+        atomicCAS(error, 0, errorCode);
+      else
+        storeF(t, tokens, o[3],
+               loadF(gateType, gate, o[5]) *
+                   loadF(t, slots, o[4] + e * expertStride + p * slotStride));
     }
-    const int32_t e = expert[o[0]], p = position[o[1]];
-    if (e < 0 || e >= experts || p < 0 || p >= capacity) {
-      atomicCAS(error, 0, errorCode);
-      continue;
-    }
-    storeF(t, tokens, o[3],
-           loadF(gateType, gate, o[5]) *
-               loadF(t, slots, o[4] + e * expertStride + p * slotStride));
-  }
+  });
 }
 
 __global__ void zLossSumKernel(ElemType t, const void *logits, Indexer ix,
@@ -711,8 +753,9 @@ void launchUnary(cudaStream_t stream, int kind, ElemType type, const void *x,
 
 void launchBinary(cudaStream_t stream, int kind, ElemType type, const void *a,
                   const void *b, void *r, const Indexer &index) {
-  binaryKernel<<<blocksFor(index.count), kThreads, 0, stream>>>(kind, type, a,
-                                                                b, r, index);
+  const RowLaunch rows(index);
+  binaryKernel<<<rows.blocks, rows.threads, 0, stream>>>(kind, type, a, b, r,
+                                                         rows.ix);
 }
 
 void launchReduce(cudaStream_t stream, int kind, ElemType type, const void *in,
@@ -866,31 +909,32 @@ void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
                 const uint8_t *dropped, const void *gate, const Indexer &index,
                 int64_t expertStride, int64_t slotStride, int64_t experts,
                 int64_t capacity, int32_t *error, int32_t errorCode) {
-  const unsigned blocks = blocksFor(index.count);
+  const RowLaunch rows(index);
+  const unsigned blocks = rows.blocks, threads = rows.threads;
   if (!dispatch) {
-    combineKernel<<<blocks, kThreads, 0, stream>>>(
-        type, gateType, tokens, slots, expert, position, dropped, gate, index,
+    combineKernel<<<blocks, threads, 0, stream>>>(
+        type, gateType, tokens, slots, expert, position, dropped, gate, rows.ix,
         expertStride, slotStride, experts, capacity, error, errorCode);
     return;
   }
   switch (type) {
   case ElemType::F32:
   case ElemType::I32:
-    dispatchKernel<<<blocks, kThreads, 0, stream>>>(
+    dispatchKernel<<<blocks, threads, 0, stream>>>(
         static_cast<const uint32_t *>(tokens), static_cast<uint32_t *>(slots),
-        expert, position, dropped, index, expertStride, slotStride, experts,
+        expert, position, dropped, rows.ix, expertStride, slotStride, experts,
         capacity, error, errorCode);
     break;
   case ElemType::Bool:
-    dispatchKernel<<<blocks, kThreads, 0, stream>>>(
+    dispatchKernel<<<blocks, threads, 0, stream>>>(
         static_cast<const uint8_t *>(tokens), static_cast<uint8_t *>(slots),
-        expert, position, dropped, index, expertStride, slotStride, experts,
+        expert, position, dropped, rows.ix, expertStride, slotStride, experts,
         capacity, error, errorCode);
     break;
   default:
-    dispatchKernel<<<blocks, kThreads, 0, stream>>>(
+    dispatchKernel<<<blocks, threads, 0, stream>>>(
         static_cast<const uint16_t *>(tokens), static_cast<uint16_t *>(slots),
-        expert, position, dropped, index, expertStride, slotStride, experts,
+        expert, position, dropped, rows.ix, expertStride, slotStride, experts,
         capacity, error, errorCode);
     break;
   }
