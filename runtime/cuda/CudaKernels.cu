@@ -35,11 +35,15 @@ unsigned blocksFor(int64_t count) {
            blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;        \
        i < (count); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
+/// Loops over an indexer's tensors, unrolled so that per-tensor arrays stay
+/// in registers.
+#define SY_FOR_TENSORS(k, ix)                                                  \
+  _Pragma("unroll") for (int k = 0; k < kMaxTensors; ++k) if (k < (ix).tensors)
+
 /// Adds dimension `d`'s index `i` to the offsets.
 __device__ inline void addOffsets(const Indexer &ix, int d, int64_t i,
                                   int64_t *offsets) {
-  for (int k = 0; k < ix.tensors; ++k)
-    offsets[k] += i * ix.strides[k][d];
+  SY_FOR_TENSORS(k, ix) offsets[k] += i * ix.strides[k][d];
 }
 
 /// The offsets of index `linear` of the indexer's space in its tensors,
@@ -50,8 +54,7 @@ __device__ inline void offsetsOf(const Indexer &ix, int64_t linear,
                                  int64_t *offsets, int rank = -1) {
   if (rank < 0)
     rank = ix.rank;
-  for (int k = 0; k < ix.tensors; ++k)
-    offsets[k] = 0;
+  SY_FOR_TENSORS(k, ix) offsets[k] = 0;
   if (rank == 0)
     return;
   if (ix.count <= 0xffffffffll) {
@@ -72,34 +75,36 @@ __device__ inline void offsetsOf(const Indexer &ix, int64_t linear,
 }
 
 /// Row-wise kernels give the innermost dimension of the space to a block's
-/// threads: their accesses are contiguous where that dimension is (a token's
-/// features, say), and a row's offsets cost one division per dimension
-/// instead of every element's. `offsets` holds the row's offsets of this
-/// thread's first element; `step` how far each tensor moves per element.
-#define SY_ROW_LOOP(ix, offsets, step, ...)                                    \
+/// threads, `chunk` elements of a row per block: their accesses are
+/// contiguous where that dimension is (a token's features, say), and a
+/// row's offsets cost one division per dimension instead of every
+/// element's. `offsets` holds this thread's element's offsets; `step` how
+/// far each tensor moves per element.
+#define SY_ROW_LOOP(ix, chunk, offsets, step, ...)                             \
   do {                                                                         \
     const int last = (ix).rank - 1;                                            \
     const int64_t width = (ix).shape[last];                                    \
     const int64_t rows = width > 0 ? (ix).count / width : 0;                   \
+    const int64_t pieces = (width + (chunk)-1) / (chunk);                      \
     int64_t step[kMaxTensors];                                                 \
-    for (int k = 0; k < (ix).tensors; ++k)                                     \
-      step[k] = (ix).strides[k][last] * blockDim.x;                            \
-    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {             \
+    SY_FOR_TENSORS(k, ix) step[k] = (ix).strides[k][last] * blockDim.x;        \
+    for (int64_t piece = blockIdx.x; piece < rows * pieces;                    \
+         piece += gridDim.x) {                                                 \
+      const int64_t begin = (piece % pieces) * (chunk) + threadIdx.x;          \
+      const int64_t end = min(width, (piece % pieces + 1) * (chunk));          \
       int64_t offsets[kMaxTensors];                                            \
-      offsetsOf((ix), row, offsets, last);                                     \
-      for (int k = 0; k < (ix).tensors; ++k)                                   \
-        offsets[k] += (ix).strides[k][last] * threadIdx.x;                     \
-      for (int64_t f = threadIdx.x; f < width; f += blockDim.x) {              \
+      offsetsOf((ix), piece / pieces, offsets, last);                          \
+      SY_FOR_TENSORS(k, ix) offsets[k] += (ix).strides[k][last] * begin;       \
+      for (int64_t f = begin; f < end; f += blockDim.x) {                      \
         __VA_ARGS__;                                                           \
-        for (int k = 0; k < (ix).tensors; ++k)                                 \
-          offsets[k] += step[k];                                               \
+        SY_FOR_TENSORS(k, ix) offsets[k] += step[k];                           \
       }                                                                        \
     }                                                                          \
   } while (false)
 
 /// The launch shape of a row-wise kernel over `ix` (which it makes of rank
-/// 1 at least): a block per row, up to a grid that fills the GPU many times
-/// over, of as many warps as a row needs, up to kThreads.
+/// 1 at least): a block per chunk of a row, up to a grid that fills the GPU
+/// many times over, of as many warps as a row needs, up to kThreads.
 struct RowLaunch {
   explicit RowLaunch(const Indexer &space) : ix(space) {
     if (ix.rank == 0) {
@@ -109,12 +114,17 @@ struct RowLaunch {
         ix.strides[k][0] = 0;
     }
     const int64_t width = ix.shape[ix.rank - 1];
-    const int64_t rows = width > 0 ? ix.count / width : 0;
-    blocks = static_cast<unsigned>(rows < 1 ? 1 : rows > 65536 ? 65536 : rows);
+    const int64_t pieces =
+        width > 0 ? (ix.count / width) * ((width + chunk - 1) / chunk) : 0;
+    blocks = static_cast<unsigned>(pieces < 1       ? 1
+                                   : pieces > 65536 ? 65536
+                                                    : pieces);
     threads = static_cast<unsigned>(width >= kThreads ? kThreads
                                                       : (width + 31) / 32 * 32);
   }
   Indexer ix;
+  /// Elements of a row per block.
+  int64_t chunk = 16 * kThreads;
   unsigned blocks, threads;
 };
 
@@ -320,8 +330,8 @@ __global__ void unaryKernel(int kind, ElemType t, const void *x, void *y,
 }
 
 __global__ void binaryKernel(int kind, ElemType t, const void *a, const void *b,
-                             void *r, Indexer ix) {
-  SY_ROW_LOOP(ix, o, step, {
+                             void *r, Indexer ix, int64_t chunk) {
+  SY_ROW_LOOP(ix, chunk, o, step, {
     if (isInt(t))
       storeI(t, r, o[0], binaryInt(kind, loadI(t, a, o[1]), loadI(t, b, o[2])));
     else
@@ -598,12 +608,13 @@ __global__ void routePositionsKernel(const int32_t *expert, int32_t *position,
 }
 
 template <typename T>
-__global__ void
-dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
-               const int32_t *position, const uint8_t *dropped, Indexer ix,
-               int64_t expertStride, int64_t slotStride, int64_t experts,
-               int64_t capacity, int32_t *error, int32_t errorCode) {
-  SY_ROW_LOOP(ix, o, step, {
+__global__ void dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
+                               const int32_t *position, const uint8_t *dropped,
+                               Indexer ix, int64_t chunk, int64_t expertStride,
+                               int64_t slotStride, int64_t experts,
+                               int64_t capacity, int32_t *error,
+                               int32_t errorCode) {
+  SY_ROW_LOOP(ix, chunk, o, step, {
     if (!dropped[o[2]]) {
       const int32_t e = expert[o[0]], p = position[o[1]];
       if (e < 0 || e >= experts || p < 0 || p >= capacity)
@@ -617,11 +628,11 @@ dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
 __global__ void combineKernel(ElemType t, ElemType gateType, void *tokens,
                               const void *slots, const int32_t *expert,
                               const int32_t *position, const uint8_t *dropped,
-                              const void *gate, Indexer ix,
+                              const void *gate, Indexer ix, int64_t chunk,
                               int64_t expertStride, int64_t slotStride,
                               int64_t experts, int64_t capacity, int32_t *error,
                               int32_t errorCode) {
-  SY_ROW_LOOP(ix, o, step, {
+  SY_ROW_LOOP(ix, chunk, o, step, {
     if (dropped[o[2]]) {
       storeF(t, tokens, o[3], 0.0f);
     } else {
@@ -755,7 +766,7 @@ void launchBinary(cudaStream_t stream, int kind, ElemType type, const void *a,
                   const void *b, void *r, const Indexer &index) {
   const RowLaunch rows(index);
   binaryKernel<<<rows.blocks, rows.threads, 0, stream>>>(kind, type, a, b, r,
-                                                         rows.ix);
+                                                         rows.ix, rows.chunk);
 }
 
 void launchReduce(cudaStream_t stream, int kind, ElemType type, const void *in,
@@ -914,7 +925,8 @@ void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
   if (!dispatch) {
     combineKernel<<<blocks, threads, 0, stream>>>(
         type, gateType, tokens, slots, expert, position, dropped, gate, rows.ix,
-        expertStride, slotStride, experts, capacity, error, errorCode);
+        rows.chunk, expertStride, slotStride, experts, capacity, error,
+        errorCode);
     return;
   }
   switch (type) {
@@ -922,20 +934,20 @@ void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
   case ElemType::I32:
     dispatchKernel<<<blocks, threads, 0, stream>>>(
         static_cast<const uint32_t *>(tokens), static_cast<uint32_t *>(slots),
-        expert, position, dropped, rows.ix, expertStride, slotStride, experts,
-        capacity, error, errorCode);
+        expert, position, dropped, rows.ix, rows.chunk, expertStride,
+        slotStride, experts, capacity, error, errorCode);
     break;
   case ElemType::Bool:
     dispatchKernel<<<blocks, threads, 0, stream>>>(
         static_cast<const uint8_t *>(tokens), static_cast<uint8_t *>(slots),
-        expert, position, dropped, rows.ix, expertStride, slotStride, experts,
-        capacity, error, errorCode);
+        expert, position, dropped, rows.ix, rows.chunk, expertStride,
+        slotStride, experts, capacity, error, errorCode);
     break;
   default:
     dispatchKernel<<<blocks, threads, 0, stream>>>(
         static_cast<const uint16_t *>(tokens), static_cast<uint16_t *>(slots),
-        expert, position, dropped, rows.ix, expertStride, slotStride, experts,
-        capacity, error, errorCode);
+        expert, position, dropped, rows.ix, rows.chunk, expertStride,
+        slotStride, experts, capacity, error, errorCode);
     break;
   }
 }
