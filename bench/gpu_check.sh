@@ -46,7 +46,6 @@ section() { printf '\n===== %s =====\n' "$*" | tee -a "$report"; }
 section "machine"
 {
   date -u
-  git -C "$repo" log -1 --oneline
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   if command -v nvcc >/dev/null; then nvcc --version | tail -1; fi
 } 2>&1 | tee -a "$report"
@@ -73,6 +72,7 @@ else
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DSWITCHYARD_ENABLE_CUDA=ON 2>&1 | tail -3 | tee -a "$report"
   cmake --build "$build" -j "$jobs" 2>&1 | tail -20 | tee -a "$report"
+  echo "built from: $(git -C "$repo" log -1 --format='%h %s')" | tee -a "$report"
   runtime_test="$build/test/Runtime/RuntimeCudaTest"
   equivalence_test="$build/test/Equivalence/EquivalenceTest"
   property_test="$build/test/Equivalence/PropertyTest"

@@ -164,7 +164,19 @@ double gemmSeconds(const Config &c, bool bf16) {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+  // Optional filters: one precision, expert count, token count, capacity
+  // factor (for a profiler run of one configuration).
+  if (argc > 5 || (argc > 1 && argv[1][0] == '-')) {
+    std::fprintf(stderr,
+                 "usage: %s [f32|bf16 [EXPERTS [TOKENS [CAPACITY_FACTOR]]]]\n"
+                 "Times every configuration, or those the arguments name.\n",
+                 argv[0]);
+    return 2;
+  }
+  auto selected = [&](int position, const std::string &value) {
+    return argc <= position || value == argv[position];
+  };
   if (cudaDeviceCount() == 0) {
     std::fprintf(stderr, "error: no CUDA device\n");
     return 1;
@@ -184,6 +196,12 @@ int main() {
     for (int64_t experts : {8, 64})
       for (int64_t tokens : {4096, 16384})
         for (double factor : {1.0, 1.25}) {
+          char factorText[16];
+          std::snprintf(factorText, sizeof factorText, "%g", factor);
+          if (!selected(1, precision) ||
+              !selected(2, std::to_string(experts)) ||
+              !selected(3, std::to_string(tokens)) || !selected(4, factorText))
+            continue;
           const Config c{experts, tokens, factor};
           Executable executable = compileLayer(c, precision);
           MapWeightSource weights =

@@ -16,6 +16,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <type_traits>
 
 namespace switchyard::runtime::cuda {
 
@@ -172,6 +173,39 @@ __device__ inline void storeF(ElemType t, void *p, int64_t i, float v) {
   }
 }
 
+/// Typed conversions for the kernels that know their element types (the
+/// same roundings as loadF and storeF).
+__device__ inline float toFloat(float v) { return v; }
+__device__ inline float toFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ inline float toFloat(__half v) { return __half2float(v); }
+template <typename T> __device__ inline T fromFloat(float v);
+template <> __device__ inline float fromFloat<float>(float v) { return v; }
+template <> __device__ inline __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+template <> __device__ inline __half fromFloat<__half>(float v) {
+  return __float2half_rn(v);
+}
+
+/// Calls `f` with a null pointer of the float type `t` names: a kernel
+/// launch typed by element.
+template <typename F> void withFloatType(ElemType t, F f) {
+  switch (t) {
+  case ElemType::BF16:
+    f(static_cast<__nv_bfloat16 *>(nullptr));
+    return;
+  case ElemType::F16:
+    f(static_cast<__half *>(nullptr));
+    return;
+  default:
+    f(static_cast<float *>(nullptr));
+  }
+}
+
+bool isFloat(ElemType t) {
+  return t == ElemType::F32 || t == ElemType::BF16 || t == ElemType::F16;
+}
+
 __device__ inline int32_t loadI(ElemType t, const void *p, int64_t i) {
   return t == ElemType::Bool ? static_cast<const uint8_t *>(p)[i] != 0
                              : static_cast<const int32_t *>(p)[i];
@@ -319,6 +353,14 @@ struct SumOp {
   }
 };
 
+/// The float unary ops, typed: no per-element conversion dispatch.
+template <typename T>
+__global__ void unaryFloatKernel(int kind, const T *x, T *y, int64_t count) {
+  SY_GRID_LOOP(i, count) {
+    y[i] = fromFloat<T>(unaryFloat(kind, toFloat(x[i])));
+  }
+}
+
 __global__ void unaryKernel(int kind, ElemType t, const void *x, void *y,
                             int64_t count) {
   SY_GRID_LOOP(i, count) {
@@ -450,6 +492,12 @@ __global__ void cumsumKernel(ElemType t, bool exclusive, const void *x, void *y,
       }
     }
   }
+}
+
+/// Casts between float types, typed.
+template <typename From, typename To>
+__global__ void castFloatKernel(const From *x, To *y, int64_t count) {
+  SY_GRID_LOOP(i, count) { y[i] = fromFloat<To>(toFloat(x[i])); }
 }
 
 __global__ void castKernel(ElemType from, ElemType to, const void *x, void *y,
@@ -758,6 +806,14 @@ __global__ void groupReduceKernel(int reduction, ElemType t,
 
 void launchUnary(cudaStream_t stream, int kind, ElemType type, const void *x,
                  void *y, int64_t count) {
+  if (isFloat(type)) {
+    withFloatType(type, [&](auto *typed) {
+      using T = std::remove_pointer_t<decltype(typed)>;
+      unaryFloatKernel<<<blocksFor(count), kThreads, 0, stream>>>(
+          kind, static_cast<const T *>(x), static_cast<T *>(y), count);
+    });
+    return;
+  }
   unaryKernel<<<blocksFor(count), kThreads, 0, stream>>>(kind, type, x, y,
                                                          count);
 }
@@ -811,6 +867,17 @@ void launchCumsum(cudaStream_t stream, ElemType type, bool exclusive,
 
 void launchCast(cudaStream_t stream, ElemType from, ElemType to, const void *x,
                 void *y, int64_t count) {
+  if (isFloat(from) && isFloat(to)) {
+    withFloatType(from, [&](auto *fromTyped) {
+      withFloatType(to, [&](auto *toTyped) {
+        using From = std::remove_pointer_t<decltype(fromTyped)>;
+        using To = std::remove_pointer_t<decltype(toTyped)>;
+        castFloatKernel<<<blocksFor(count), kThreads, 0, stream>>>(
+            static_cast<const From *>(x), static_cast<To *>(y), count);
+      });
+    });
+    return;
+  }
   castKernel<<<blocksFor(count), kThreads, 0, stream>>>(from, to, x, y, count);
 }
 
