@@ -16,14 +16,9 @@
 
 #include "bench/common/SwitchLayerIR.h"
 #include "switchyard/Compiler/Compile.h"
-#include "switchyard/Compiler/Registration.h"
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Runtime/CudaRuntime.h"
 #include "switchyard/Runtime/Random.h"
-
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "llvm/Support/SourceMgr.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -77,14 +72,9 @@ void checkCuda(cudaError_t error, const char *what) {
 
 /// The layer compiled for one device in `precision` (f32 or bf16).
 Executable compileLayer(const Config &c, const std::string &precision) {
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
+  CompilerContext compiler;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(bench::switchLayerIR(c.shape()),
-                                              &context, "gpu_moe_layer.mlir");
+      compiler.parse(bench::switchLayerIR(c.shape()), "gpu_moe_layer.mlir");
   if (!module) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");
     std::exit(1);

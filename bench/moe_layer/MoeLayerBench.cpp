@@ -11,14 +11,9 @@
 
 #include "bench/common/SwitchLayerIR.h"
 #include "switchyard/Compiler/Compile.h"
-#include "switchyard/Compiler/Registration.h"
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/Random.h"
-
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
 #include <chrono>
@@ -46,8 +41,8 @@ constexpr int64_t kFF = 3072;
 constexpr int64_t kExperts = 8;
 constexpr double kCapacityFactor = 1.25;
 constexpr int64_t kTokens = kBatch * kLength;
-const bench::SwitchLayerShape kShape{kBatch,   kLength,  kModel,
-                                     kFF,      kExperts, kCapacityFactor};
+const bench::SwitchLayerShape kShape{kBatch, kLength,  kModel,
+                                     kFF,    kExperts, kCapacityFactor};
 /// Per sequence (routing groups tokens by `length`): ceil(1.25 * 512 / 8).
 const int64_t kCapacity = kShape.capacity();
 const char *const kLayout = "experts:b;batch:b";
@@ -64,14 +59,9 @@ template <typename T> T check(absl::StatusOr<T> value, const char *what) {
 
 /// Parses the layer and compiles it for `mesh`; exits on failure.
 Executable compileLayer(const std::string &mesh) {
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
+  CompilerContext compiler;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(bench::switchLayerIR(kShape), &context,
-                                              "moe_layer.mlir");
+      compiler.parse(bench::switchLayerIR(kShape), "moe_layer.mlir");
   if (!module) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");
     std::exit(1);

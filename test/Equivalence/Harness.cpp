@@ -4,15 +4,9 @@
 
 #include "dialects/mtf/MtfDialect.h"
 #include "switchyard/Compiler/Compile.h"
-#include "switchyard/Compiler/Registration.h"
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/Random.h"
-
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 
 #include <cmath>
 #include <cstring>
@@ -32,19 +26,11 @@ namespace {
 
 /// Compiles `c` for its mesh (every axis of size 1 when `unitSizes`).
 absl::StatusOr<Executable> compile(const EquivalenceCase &c, bool unitSizes) {
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(c.source, c.sourceName),
-      llvm::SMLoc());
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+  CompilerContext compiler(os);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+      compiler.parse(c.source, c.sourceName);
   if (!module)
     return absl::InvalidArgumentError("cannot parse " + c.sourceName + ": " +
                                       diagnostics);

@@ -9,18 +9,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Compiler/HFImport.h"
-#include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/Generate.h"
 #include "switchyard/Runtime/SafeTensors.h"
 #include "switchyard/Runtime/Status.h"
 
 #include "Backends.h"
-
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "llvm/Support/SourceMgr.h"
 
 #include <gtest/gtest.h>
 
@@ -74,21 +70,16 @@ absl::StatusOr<Executable> compile(const Case &c, const Checkpoint &checkpoint,
                                    int64_t batch, int64_t length,
                                    int64_t targetLength, bool generation,
                                    const std::string &precision = "f32") {
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+  CompilerContext compiler(os);
   HFImportOptions options{batch, length, targetLength, generation};
   options.hasWeight = [&](llvm::StringRef name) {
     return checkpoint.find(absl::string_view(name.data(), name.size())) !=
            nullptr;
   };
   auto module =
-      importHuggingFaceModel(&context, kDataDir + "/" + c.model, options);
+      importHuggingFaceModel(compiler.get(), kDataDir + "/" + c.model, options);
   if (mlir::failed(module))
     return absl::InvalidArgumentError("import: " + diagnostics);
   CompileOptions compileOptions{c.mesh, c.layout, "", false};

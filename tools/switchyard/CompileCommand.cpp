@@ -3,19 +3,15 @@
 #include "Commands.h"
 
 #include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Compiler/HFImport.h"
-#include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/SafeTensors.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <optional>
@@ -173,12 +169,7 @@ static void printCompileStats(const ExecutableStats &stats, StringRef output,
 }
 
 int runCompile() {
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  CompilerContext compiler;
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (isHuggingFaceModelPath(modelPath)) {
@@ -193,7 +184,8 @@ int runCompile() {
         checkpoint.emplace(std::move(*opened));
         importOptions.hasWeight = checkpointHas(*checkpoint);
       }
-    auto imported = importHuggingFaceModel(&context, modelPath, importOptions);
+    auto imported = importHuggingFaceModel(compiler.get(), modelPath,
+                                           importOptions);
     if (failed(imported))
       return 1;
     module = std::move(*imported);
@@ -204,8 +196,7 @@ int runCompile() {
       errs() << "switchyard compile: " << error << "\n";
       return 1;
     }
-    sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    module = compiler.parse(std::move(file));
     if (!module)
       return 1;
   }

@@ -2,21 +2,17 @@
 
 #include "Commands.h"
 
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Compiler/Explore.h"
 #include "switchyard/Compiler/HFImport.h"
-#include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/Random.h"
 
 #include "absl/time/time.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <cmath>
@@ -217,14 +213,9 @@ int runExplore() {
   if (!hardware)
     return fail(toString(hardware.takeError()));
 
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
   // Candidates are compiled one after another; the passes' thread pool
   // would only spin on this module's single function.
-  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
-  context.printOpOnDiagnostic(false);
-  SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  CompilerContext compiler(errs(), mlir::MLIRContext::Threading::DISABLED);
   // What the search compiles, and the whole model that --measure runs.
   std::vector<ModelPart> parts;
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -239,12 +230,12 @@ int runExplore() {
     }
     HFImportOptions shapes{batch, encoderLength, decoderLength, false};
     auto imported =
-        importHuggingFaceParts(&context, modelPath, shapes, exactModel);
+        importHuggingFaceParts(compiler.get(), modelPath, shapes, exactModel);
     if (failed(imported))
       return 1;
     parts = std::move(*imported);
     if (measureCount > 0 && parts.size() > 1) {
-      auto whole = importHuggingFaceModel(&context, modelPath, shapes);
+      auto whole = importHuggingFaceModel(compiler.get(), modelPath, shapes);
       if (failed(whole))
         return 1;
       module = std::move(*whole);
@@ -254,8 +245,7 @@ int runExplore() {
     auto file = mlir::openInputFile(modelPath, &error);
     if (!file)
       return fail(error);
-    sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-    auto parsed = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    auto parsed = compiler.parse(std::move(file));
     if (!parsed)
       return 1;
     parts.push_back({std::move(parsed), 1});

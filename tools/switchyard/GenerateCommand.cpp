@@ -3,20 +3,17 @@
 #include "Commands.h"
 
 #include "switchyard/Compiler/Compile.h"
+#include "switchyard/Compiler/CompilerContext.h"
 #include "switchyard/Compiler/HFImport.h"
-#include "switchyard/Compiler/Registration.h"
 #include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/Generate.h"
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/SafeTensors.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
@@ -156,15 +153,10 @@ int runGenerate() {
     return fail(checkpoint.status());
 
   // Compile for these shapes, each decoder position routed alone (§6.2).
-  mlir::DialectRegistry registry;
-  registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  CompilerContext compiler;
   HFImportOptions importOptions{batch, length, maxNewTokens + 1, true};
   importOptions.hasWeight = checkpointHas(*checkpoint);
-  auto module = importHuggingFaceModel(&context, modelDir, importOptions);
+  auto module = importHuggingFaceModel(compiler.get(), modelDir, importOptions);
   if (failed(module))
     return 1;
   CompileOptions compileOptions{meshSpec, layoutSpec, "", false};
