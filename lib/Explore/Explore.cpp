@@ -31,6 +31,7 @@
 #include <atomic>
 #include <thread>
 #include <chrono>
+#include <map>
 #include <numeric>
 
 using namespace mlir;
@@ -554,6 +555,51 @@ static bool betterThan(const Candidate &a, const Candidate &b) {
   return a.peakBytes < b.peakBytes;
 }
 
+/// Removes the compiled candidates that cost exactly what one with a strict
+/// subset of their rules on the same mesh costs (ExploreResult::redundant);
+/// returns how many.
+static int64_t dropRedundant(std::vector<Candidate> &candidates) {
+  // Candidates of equal mesh and costs share a key.
+  auto keyOf = [](const Candidate &c) {
+    std::string key;
+    llvm::raw_string_ostream os(key);
+    os << c.mesh << '|'
+       << llvm::format("%a %a %a", c.flops, c.memoryTraffic, c.totalSeconds)
+       << ' ' << c.peakBytes << ' ' << c.residentBytes;
+    SmallVector<StringRef> kinds;
+    for (const auto &entry : c.collectives)
+      kinds.push_back(entry.getKey());
+    llvm::sort(kinds);
+    for (StringRef kind : kinds)
+      os << '|' << kind << ' ' << c.collectives.lookup(kind).count << ' '
+         << c.collectives.lookup(kind).bytes;
+    return key;
+  };
+  auto strictSubset = [](const Candidate &a, const Candidate &b) {
+    return a.rules.size() < b.rules.size() &&
+           llvm::all_of(a.rules, [&](const auto &rule) {
+             return llvm::is_contained(b.rules, rule);
+           });
+  };
+  std::map<std::string, SmallVector<size_t>> groups;
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (candidates[i].compiled)
+      groups[keyOf(candidates[i])].push_back(i);
+  std::vector<bool> redundant(candidates.size(), false);
+  for (const auto &[key, members] : groups)
+    for (size_t b : members)
+      redundant[b] = llvm::any_of(members, [&](size_t a) {
+        return strictSubset(candidates[a], candidates[b]);
+      });
+  std::vector<Candidate> kept;
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (!redundant[i])
+      kept.push_back(std::move(candidates[i]));
+  const int64_t dropped = candidates.size() - kept.size();
+  candidates = std::move(kept);
+  return dropped;
+}
+
 /// Compiles and costs every candidate of `candidates` (mesh, layout and rules
 /// set) in place, on `threads` threads. The calling thread works on `parts`;
 /// each other thread on a copy parsed into a context of its own, so that
@@ -702,6 +748,8 @@ ExploreResult switchyard::explore(ArrayRef<ModelPart> parts,
   evaluateAll(parts, hardware, result.candidates,
               options.threads ? options.threads
                               : std::max(1u, std::thread::hardware_concurrency()));
+  if (!options.keepRedundant)
+    result.redundant = dropRedundant(result.candidates);
   llvm::stable_sort(result.candidates, betterThan);
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)

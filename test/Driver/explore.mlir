@@ -16,11 +16,17 @@
 // RUN: switchyard explore %switchyard_src_root/bench/explore/switch-base-8.json --devices 2 --dims batch --json | FileCheck %s --check-prefix=REDUCED-JSON
 // RUN: switchyard explore %switchyard_src_root/bench/explore/switch-base-8.json --devices 2 --dims batch --json --exact | FileCheck %s --check-prefix=EXACT-JSON
 // RUN: switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --dims experts,batch --multi-axis batch --json | FileCheck %s --check-prefix=MULTI
+// A rule that never applies (d_ff:x where every d_ff tensor has experts on
+// x) costs nothing: such candidates are left out for the one without it.
+// RUN: switchyard explore %switchyard_src_root/examples/switch_moe_layer.mlir --devices 2 --dims experts,d_ff,batch --top 10 | FileCheck %s --check-prefix=REDUNDANT
+// RUN: switchyard explore %switchyard_src_root/examples/switch_moe_layer.mlir --devices 2 --dims experts,d_ff,batch --json | FileCheck %s --check-prefix=REDUNDANT-JSON
+// RUN: switchyard explore %switchyard_src_root/examples/switch_moe_layer.mlir --devices 2 --dims experts,d_ff,batch --keep-redundant --top 10 | FileCheck %s --check-prefix=KEEP
 // RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 0 2>&1 | FileCheck %s --check-prefix=ZERO
 // RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --hardware nosuch 2>&1 | FileCheck %s --check-prefix=PROFILE
 // RUN: not switchyard explore %switchyard_src_root/test/HF/data/switch-e4-dense-step2 --devices 4 --tokens 10 2>&1 | FileCheck %s --check-prefix=TOKENS
 
-// TABLE: explored 2 mesh shapes, {{[0-9]+}} rule sets: {{[0-9]+}} pruned, {{[0-9]+}} compiled ({{[0-9]+}} ok, {{[0-9]+}} fit in memory) in {{.*}} candidates/s
+// TABLE: explored 2 mesh shapes, {{[0-9]+}} rule sets: {{[0-9]+}} pruned, {{[0-9]+}} compiled ({{[0-9]+}} ok) in {{.*}} candidates/s
+// TABLE-NEXT: {{[0-9]+}} left out: equal in cost to one with fewer rules; {{[0-9]+}} listed, {{[0-9]+}} fit in memory
 // TABLE-NEXT: hardware: cpu-2core
 // TABLE-NEXT: rank mesh rules time compute GFLOP all_reduce all_gather reduce_scatter all_to_all memory
 // TABLE-NEXT: {{^}}1 {{.*}}x:
@@ -51,6 +57,16 @@
 // HTML: </html>
 
 // NOFIT: 1 {{.*}} batch:x {{.*}} DOES NOT FIT
+
+// REDUNDANT: 7 compiled (7 ok)
+// REDUNDANT-NEXT: 2 left out: equal in cost to one with fewer rules; 5 listed, 5 fit in memory
+// REDUNDANT-NOT: experts:x;d_ff:x
+// REDUNDANT: {{^}}1 x:2 experts:x {{[0-9]}}
+// REDUNDANT-NOT: experts:x;d_ff:x
+// REDUNDANT-JSON: "redundant": 2
+
+// KEEP: 0 left out: equal in cost to one with fewer rules; 7 listed
+// KEEP: experts:x;d_ff:x
 
 // MEASURE: measured on the CPU mesh (median of 1 runs):
 // MEASURE-NEXT: rank mesh rules predicted measured

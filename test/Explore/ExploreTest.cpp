@@ -72,6 +72,8 @@ std::map<std::string, Candidate> search(mlir::MLIRContext &context,
   ExploreOptions options;
   options.devices = devices;
   options.threads = 1;
+  // Candidates of equal cost in one model may differ in the other.
+  options.keepRedundant = true;
   std::map<std::string, Candidate> byName;
   for (Candidate &candidate : explore(*parts, hardware, options).candidates)
     byName[candidate.mesh + " " + candidate.layout] = std::move(candidate);

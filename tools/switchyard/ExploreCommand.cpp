@@ -69,6 +69,11 @@ static cl::opt<bool> keepUnusedAxes(
     "keep-unused-axes",
     cl::desc("Also try rule sets that leave a mesh axis unused"),
     cl::sub(exploreCommand), cl::cat(exploreCategory));
+static cl::opt<bool> keepRedundant(
+    "keep-redundant",
+    cl::desc("Also list candidates that cost exactly what one with fewer "
+             "rules on the same mesh costs (their extra rules never apply)"),
+    cl::sub(exploreCommand), cl::cat(exploreCategory));
 static cl::opt<bool> exactModel(
     "exact",
     cl::desc("Hugging Face models: compile the whole model for every "
@@ -255,6 +260,7 @@ int runExplore() {
   ExploreOptions options;
   options.devices = deviceCount;
   options.keepUnusedAxes = keepUnusedAxes;
+  options.keepRedundant = keepRedundant;
   options.multiAxisDims.assign(multiAxisDims.begin(), multiAxisDims.end());
   options.threads = threadCount;
   if (!splitDims.empty())
@@ -275,6 +281,7 @@ int runExplore() {
                       {"mesh_shapes", result.meshShapes},
                       {"enumerated", result.enumerated},
                       {"pruned", result.pruned},
+                      {"redundant", result.redundant},
                       {"compiled", static_cast<int64_t>(compiled)},
                       {"seconds", result.seconds},
                       {"extrapolated", parts.size() > 1},
@@ -284,11 +291,15 @@ int runExplore() {
     outs() << "explored " << result.meshShapes << " mesh shape"
            << (result.meshShapes == 1 ? "" : "s") << ", "
            << result.enumerated << " rule sets: " << result.pruned
-           << " pruned, " << result.candidates.size() << " compiled ("
-           << compiled << " ok, " << fitting << " fit in memory) in "
+           << " pruned, " << result.candidates.size() + result.redundant
+           << " compiled (" << compiled + result.redundant << " ok) in "
            << format("%.2f s, %.1f candidates/s", result.seconds,
-                     result.candidates.size() /
+                     (result.candidates.size() + result.redundant) /
                          std::max(result.seconds, 1e-9))
+           << "\n" << result.redundant
+           << " left out: equal in cost to one with fewer rules; "
+           << result.candidates.size() << " listed, " << fitting
+           << " fit in memory"
            << "\nhardware: " << hardware->name << "\n";
     if (parts.size() > 1)
       outs() << "model: extrapolated from " << parts.size()

@@ -67,7 +67,8 @@ struct HardwareProfile {
 };
 
 /// Reads a profile (the format of explore/profiles/*.json).
-llvm::Expected<HardwareProfile> parseHardwareProfile(const llvm::json::Value &json);
+llvm::Expected<HardwareProfile>
+parseHardwareProfile(const llvm::json::Value &json);
 llvm::Expected<HardwareProfile> loadHardwareProfile(llvm::StringRef path);
 
 /// Traffic and predicted time of one collective kind, per device.
@@ -116,6 +117,8 @@ struct ExploreOptions {
   /// Keep candidates that leave a mesh axis unused (they replicate the
   /// work of a smaller mesh).
   bool keepUnusedAxes = false;
+  /// Also list the candidates that ExploreResult::redundant counts.
+  bool keepRedundant = false;
   /// Dimensions that may also go on several mesh axes at once
   /// (`d_ff:x,y`); the others go on one axis or none.
   llvm::SmallVector<std::string> multiAxisDims;
@@ -133,6 +136,11 @@ struct ExploreResult {
   /// does not divide its dimension, a rule set equal to another under a
   /// swap of interchangeable axes, or an unused axis.
   int64_t enumerated = 0, pruned = 0;
+  /// Compiled candidates left out of `candidates` because one with a strict
+  /// subset of their rules on the same mesh costs exactly the same: their
+  /// extra rules changed nothing (a rule that never applies, such as d_ff:x
+  /// where every d_ff tensor already has experts on x).
+  int64_t redundant = 0;
   double seconds = 0;
 };
 
