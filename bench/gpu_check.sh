@@ -53,6 +53,7 @@ section "machine"
 if [ -n "$archive" ]; then
   section "bundle"
   bin="$(mktemp -d)"
+  trap 'rm -rf "'"$bin"'"' EXIT
   tar -C "$bin" -xJf "$archive"
   built_in="$(cat "$bin/SOURCE_DIR")"
   [ "$built_in" = "$repo" ] ||
