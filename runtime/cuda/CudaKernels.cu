@@ -415,14 +415,10 @@ struct BinaryOp {
   }
 };
 
-__global__ void unaryKernel(int kind, ElemType t, const void *x, void *y,
-                            int64_t count) {
-  SY_GRID_LOOP(i, count) {
-    if (isInt(t))
-      storeI(t, y, i, unaryInt(kind, loadI(t, x, i)));
-    else
-      storeF(t, y, i, unaryFloat(kind, loadF(t, x, i)));
-  }
+/// The integer and bool unary ops (the float ones are mapKernel's).
+__global__ void unaryIntKernel(int kind, ElemType t, const void *x, void *y,
+                               int64_t count) {
+  SY_GRID_LOOP(i, count) { storeI(t, y, i, unaryInt(kind, loadI(t, x, i))); }
 }
 
 __global__ void binaryKernel(int kind, ElemType t, const void *a, const void *b,
@@ -850,10 +846,6 @@ __global__ void groupReduceKernel(int reduction, ElemType t,
   }
 }
 
-} // namespace
-
-namespace {
-
 /// Whether every pointer is aligned to `bytes`.
 template <typename... P> bool alignedTo(int bytes, const P *...pointers) {
   return ((reinterpret_cast<uintptr_t>(pointers) % bytes == 0) && ...);
@@ -897,8 +889,8 @@ void launchUnary(cudaStream_t stream, int kind, ElemType type, const void *x,
     });
     return;
   }
-  unaryKernel<<<blocksFor(count), kThreads, 0, stream>>>(kind, type, x, y,
-                                                         count);
+  unaryIntKernel<<<blocksFor(count), kThreads, 0, stream>>>(kind, type, x, y,
+                                                            count);
 }
 
 void launchBinary(cudaStream_t stream, int kind, ElemType type, const void *a,
