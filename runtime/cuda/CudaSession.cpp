@@ -938,9 +938,10 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
     absl::Status status;
     if (op.kind >= fb::OpKind::AllReduce) {
       status = st.runCollective(static_cast<int>(i));
+      const int kind = static_cast<int>(collectiveKindOf(op.kind));
+      const int64_t sent = collectiveBytes(program, op);
       for (int64_t device = 0; device < devices; ++device)
-        bytes[device][static_cast<int>(collectiveKindOf(op.kind))] +=
-            collectiveBytes(program, op);
+        bytes[device][kind] += sent;
     } else {
       for (int64_t device = 0; device < devices && status.ok(); ++device)
         status = st.runOp(static_cast<int>(i), device);
