@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Backends.h"
 #include "ExecTestUtil.h"
 
 #include "switchyard/Runtime/CudaRuntime.h"
@@ -19,12 +20,6 @@ using testing::OpFields;
 using testing::ProgramBuilder;
 using testing::randomValues;
 namespace fb = ::switchyard::executable;
-
-#define SKIP_WITHOUT_GPU()                                                     \
-  do {                                                                         \
-    if (cudaDeviceCount() == 0)                                                \
-      GTEST_SKIP() << "no CUDA device";                                        \
-  } while (false)
 
 /// Runs `program` on both backends and expects equal outputs: exactly for
 /// integers and bool, within `tolerance` (relative and absolute) for floats.
@@ -84,7 +79,7 @@ TEST(CudaTest, ReportsNoDeviceOrCreatesSessions) {
 }
 
 TEST(CudaTest, ElementwiseOps) {
-  SKIP_WITHOUT_GPU();
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
   ProgramBuilder p;
   int x = p.value({{"b", 3}, {"d", 40}});
   int scale = p.value({{"d", 40}});
@@ -126,7 +121,7 @@ TEST(CudaTest, ElementwiseOps) {
 /// A Switch MoE layer on one device: router einsum, route, dispatch, the
 /// experts' GEMMs, combine and both losses.
 TEST(CudaTest, MoeLayer) {
-  SKIP_WITHOUT_GPU();
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
   const int64_t tokens = 64, model = 16, hidden = 32, experts = 4,
                 capacity = 20;
   ProgramBuilder p;
@@ -188,7 +183,7 @@ TEST(CudaTest, MoeLayer) {
 /// operands used in place, packed (a transposed contraction) and summed out
 /// while packing (the widening path); within two bf16 roundings of the cpu.
 TEST(CudaTest, Bf16Einsums) {
-  SKIP_WITHOUT_GPU();
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
   const int64_t batch = 3, rows = 24, inner = 40, cols = 16;
   ProgramBuilder p;
   int x = p.value({{"b", batch}, {"r", rows}, {"k", inner}});
@@ -239,12 +234,12 @@ TEST(CudaTest, Bf16Einsums) {
 /// An id the program computes outside the table sets the error flag; the
 /// run fails naming the gather (the run-time inputs are checked before).
 TEST(CudaTest, GatherOfComputedIdsOutsideTheTable) {
-  SKIP_WITHOUT_GPU();
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
   absl::StatusOr<Executable> executable =
       Executable::loadBytes(testing::gatherOfDoubledIds().build(), "test");
   ASSERT_TRUE(executable.ok()) << executable.status();
-  absl::StatusOr<RunResult> run = runOnCuda(
-      *executable, nullptr, testing::gatherOfDoubledIdsOutOfRange());
+  absl::StatusOr<RunResult> run =
+      runOnCuda(*executable, nullptr, testing::gatherOfDoubledIdsOutOfRange());
   ASSERT_FALSE(run.ok());
   EXPECT_NE(run.status().message().find("op 1 (gather"), std::string::npos)
       << run.status();
@@ -255,7 +250,7 @@ TEST(CudaTest, GatherOfComputedIdsOutsideTheTable) {
 
 /// Every collective over each axis of a [2, 2] mesh.
 TEST(CudaTest, Collectives) {
-  SKIP_WITHOUT_GPU();
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
   const std::vector<fb::OpKind> kinds = {
       fb::OpKind::AllReduce, fb::OpKind::AllGather, fb::OpKind::AllSlice,
       fb::OpKind::AllToAll, fb::OpKind::ReduceScatter};
