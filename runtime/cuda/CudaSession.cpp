@@ -10,6 +10,12 @@
 // gathered id outside the table) set the error flag, which run() reads at
 // the end.
 //
+// In a job of one GPU per process (CudaSessionOptions::job) the process runs
+// one device, whose collectives go over NCCL: strided blocks are packed into
+// and unpacked from contiguous scratch around the NCCL calls, and run()
+// all-gathers the error flags and the outputs so that every process returns
+// the same result.
+//
 //===----------------------------------------------------------------------===//
 
 #include "switchyard/Runtime/CudaRuntime.h"
@@ -22,6 +28,9 @@
 #include "runtime/exec/Program.h"
 #include "runtime/exec/Strided.h"
 #include "switchyard/Runtime/Status.h"
+#ifdef SWITCHYARD_HAVE_NCCL
+#include "switchyard/Runtime/NcclJob.h"
+#endif
 
 #include "absl/strings/str_cat.h"
 
@@ -173,6 +182,35 @@ std::vector<int64_t> rowMajor(const std::vector<int64_t> &shape) {
   return rowMajorStrides(type);
 }
 
+/// Whether the `n` blocks of a tensor of `shape` along `axis` each lie in
+/// one piece, in order.
+bool blocksContiguous(const std::vector<int64_t> &shape, int axis) {
+  return std::all_of(shape.begin(), shape.begin() + axis,
+                     [](int64_t size) { return size == 1; });
+}
+
+/// An indexer that copies the `n` blocks of a tensor of `shape` along
+/// `axis` into an array [n, block shape] (`pack`), or back.
+absl::StatusOr<Indexer> blocksIndexer(const std::vector<int64_t> &shape,
+                                      int axis, int64_t n, bool pack) {
+  std::vector<int64_t> inTensor = rowMajor(shape);
+  inTensor.insert(inTensor.begin(), shape[axis] / n * inTensor[axis]);
+  std::vector<int64_t> blocks = blockShape(shape, axis, n);
+  blocks.insert(blocks.begin(), n);
+  if (pack)
+    return makeIndexer(blocks, {inTensor, rowMajor(blocks)});
+  return makeIndexer(blocks, {rowMajor(blocks), inTensor});
+}
+
+/// Scratch bytes the NCCL path of collective op `op` needs: packed blocks
+/// to send and received blocks to unpack.
+int64_t ncclScratchBytes(const Program &program, const OpSpec &op) {
+  if (op.kind < fb::OpKind::AllReduce || op.kind == fb::OpKind::AllSlice)
+    return 0;
+  return 2 * alignUp(std::max(program.values[op.operands[0]].type.byteSize(),
+                              program.values[op.results[0]].type.byteSize()));
+}
+
 /// Scratch bytes op `op` needs.
 int64_t scratchBytes(const Program &program, const OpSpec &op) {
   auto type = [&](int value) -> const TensorSpec & {
@@ -220,8 +258,11 @@ struct Device {
   cudaEvent_t ready = nullptr, done = nullptr;
   /// Recorded before the first op and after the last (RunStats::deviceTime).
   cudaEvent_t opsStart = nullptr, opsStop = nullptr;
-  /// Pinned host staging for run-time inputs and outputs.
+  /// Pinned host staging for run-time inputs and outputs, then (in an NCCL
+  /// job) every device's outputs.
   std::byte *staging = nullptr;
+  /// In an NCCL job: every device's outputs, all-gathered.
+  std::byte *gathered = nullptr;
 };
 
 } // namespace
@@ -230,13 +271,20 @@ struct CudaSession::State {
   Executable executable;
   const Program *program = nullptr;
   CudaSessionOptions options;
+  /// Indexed by mesh device; only those of `local` are set up.
   std::vector<Device> devices;
+  /// The mesh devices this process runs: all, or in an NCCL job its rank's.
+  std::vector<int64_t> local;
   std::vector<std::unique_ptr<EinsumLayout>> einsums;
   /// (value, offset in the saved region) of weights whose bytes others
   /// reuse; (op, offset in the constants region) of constant ops.
   std::vector<std::pair<int, int64_t>> savedWeights, constants;
   /// Staging offsets of run-time inputs (by input index) and outputs.
   std::vector<int64_t> inputStaging, outputStaging;
+  /// In an NCCL job: offsets of the all-gathered outputs, in
+  /// Device::gathered and after `gatheredStaging` in the staging.
+  std::vector<int64_t> gatheredOutputs;
+  int64_t gatheredStaging = 0;
   std::array<int64_t, kCollectiveKindCount> collectiveCounts{};
 
   explicit State(Executable e) : executable(std::move(e)) {}
@@ -260,6 +308,13 @@ struct CudaSession::State {
   absl::Status runRouting(int index, int64_t device);
   /// Runs collective op `index` on every device.
   absl::Status runCollective(int index);
+  /// Copies this device's block of all_slice op `op`.
+  absl::Status sliceLocally(const OpSpec &op, int64_t device);
+  /// Enqueues the NCCL path of collective op `index` (an NCCL job's).
+  absl::Status runNcclCollective(int index);
+  /// Enqueues an NCCL job's end of run: the error flags reduced and the
+  /// outputs all-gathered.
+  absl::Status gatherNcclOutputs();
 };
 
 CudaSession::State::~State() {
@@ -300,6 +355,17 @@ absl::Status CudaSession::State::allocate() {
     outputStaging.push_back(stagingBytes);
     stagingBytes += alignUp(p.values[binding.value].type.byteSize());
   }
+  const bool nccl = options.job != nullptr;
+  int64_t gatheredBytes = 0;
+  if (nccl) {
+    gatheredStaging = stagingBytes;
+    for (const BindingSpec &binding : p.outputs) {
+      gatheredOutputs.push_back(gatheredBytes);
+      gatheredBytes += alignUp(p.values[binding.value].type.byteSize() *
+                               p.mesh.deviceCount());
+    }
+    stagingBytes += gatheredBytes;
+  }
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const OpSpec &op = p.ops[i];
     if (op.kind == fb::OpKind::Constant && !op.constant.empty()) {
@@ -307,18 +373,24 @@ absl::Status CudaSession::State::allocate() {
       constantBytes += alignUp(op.constant.size());
     }
     scratch = std::max(scratch, scratchBytes(p, op));
+    if (nccl)
+      scratch = std::max(scratch, ncclScratchBytes(p, op));
   }
   const int64_t arenaBytes = alignUp(p.arenaBytes);
-  const int64_t total =
-      arenaBytes + savedBytes + constantBytes + scratch + kAlignment;
+  // The error flag, and in an NCCL job the flags reduced over the job.
+  const int64_t flagBytes = kAlignment;
+  const int64_t total = arenaBytes + savedBytes + constantBytes + scratch +
+                        flagBytes + gatheredBytes;
   devices.resize(p.mesh.deviceCount());
-  for (Device &d : devices) {
+  for (int64_t device : local) {
+    Device &d = devices[device];
     SY_CUDA_RETURN_IF_ERROR(cudaMalloc(&d.base, total));
     d.arena = d.base;
     d.saved = d.arena + arenaBytes;
     d.constants = d.saved + savedBytes;
     d.scratch = d.constants + constantBytes;
     d.error = reinterpret_cast<int32_t *>(d.scratch + scratch);
+    d.gathered = d.scratch + scratch + flagBytes;
     SY_CUDA_RETURN_IF_ERROR(
         cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking));
     SY_CUDA_RETURN_IF_ERROR(
@@ -792,15 +864,9 @@ absl::Status CudaSession::State::runCollective(int index) {
                           dst + offset * elementSize, ix);
       }
       break;
-    case fb::OpKind::AllSlice: {
-      const auto [srcStrides, offset] = blockAlong(in.shape(), axis, n, rank);
-      const std::vector<int64_t> shape = blockShape(in.shape(), axis, n);
-      SY_ASSIGN_OR_RETURN(Indexer ix,
-                          makeIndexer(shape, {srcStrides, rowMajor(shape)}));
-      launchStridedCopy(s, static_cast<int>(elementSize),
-                        source(rank) + offset * elementSize, dst, ix);
+    case fb::OpKind::AllSlice:
+      SY_RETURN_IF_ERROR(sliceLocally(op, device));
       break;
-    }
     case fb::OpKind::AllToAll: {
       const int concat = static_cast<int>(op.concatAxis);
       const std::vector<int64_t> shape = blockShape(in.shape(), axis, n);
@@ -827,6 +893,131 @@ absl::Status CudaSession::State::runCollective(int index) {
     SY_RETURN_IF_ERROR(waitForPeers(&Device::done));
   return absl::OkStatus();
 }
+
+absl::Status CudaSession::State::sliceLocally(const OpSpec &op,
+                                              int64_t device) {
+  const TensorSpec &in = type(op.operands[0]);
+  const int axis = static_cast<int>(op.axis);
+  const int64_t n = program->mesh.groupSize(op.gridAxes);
+  const int64_t rank = program->mesh.groupRank(device, op.gridAxes);
+  const size_t elementSize = dtypeSize(in.dtype);
+  const auto [srcStrides, offset] = blockAlong(in.shape(), axis, n, rank);
+  const std::vector<int64_t> shape = blockShape(in.shape(), axis, n);
+  SY_ASSIGN_OR_RETURN(Indexer ix,
+                      makeIndexer(shape, {srcStrides, rowMajor(shape)}));
+  launchStridedCopy(
+      devices[device].stream, static_cast<int>(elementSize),
+      static_cast<const std::byte *>(data(device, op.operands[0])) +
+          offset * elementSize,
+      data(device, op.results[0]), ix);
+  return absl::OkStatus();
+}
+
+#ifdef SWITCHYARD_HAVE_NCCL
+absl::Status CudaSession::State::runNcclCollective(int index) {
+  const OpSpec &op = program->ops[index];
+  const int64_t device = local.front();
+  if (op.kind == fb::OpKind::AllSlice)
+    return sliceLocally(op, device);
+  NcclJob &job = *options.job;
+  const Device &d = devices[device];
+  const TensorSpec &in = type(op.operands[0]), &out = type(op.results[0]);
+  const int elementSize = static_cast<int>(dtypeSize(in.dtype));
+  const void *src = data(device, op.operands[0]);
+  void *dst = data(device, op.results[0]);
+  SY_ASSIGN_OR_RETURN(NcclGroup group, job.group(program->mesh, op.gridAxes));
+  const int64_t n = group.size;
+  // Packed blocks to send, then received blocks to unpack.
+  std::byte *packed = d.scratch;
+  std::byte *received =
+      d.scratch + alignUp(std::max(in.byteSize(), out.byteSize()));
+  // The blocks of `value` (of `shape`) along `axis` in one piece each.
+  auto blocksOf = [&](const void *value, const std::vector<int64_t> &shape,
+                      int axis) -> absl::StatusOr<const void *> {
+    if (blocksContiguous(shape, axis))
+      return value;
+    SY_ASSIGN_OR_RETURN(Indexer ix, blocksIndexer(shape, axis, n, true));
+    launchStridedCopy(d.stream, elementSize, value, packed, ix);
+    return packed;
+  };
+  // Where to receive blocks bound for `dst` (of `shape`) along `axis`, and
+  // what puts them in place afterwards.
+  auto receiveInto = [&](const std::vector<int64_t> &shape,
+                         int axis) -> std::pair<void *, bool> {
+    return blocksContiguous(shape, axis)
+               ? std::make_pair(dst, false)
+               : std::make_pair<void *>(received, true);
+  };
+  auto unpack = [&](const std::vector<int64_t> &shape,
+                    int axis) -> absl::Status {
+    SY_ASSIGN_OR_RETURN(Indexer ix, blocksIndexer(shape, axis, n, false));
+    launchStridedCopy(d.stream, elementSize, received, dst, ix);
+    return absl::OkStatus();
+  };
+  const int axis = static_cast<int>(op.axis);
+  const bool average = op.reduction == fb::CollectiveReduction::Average;
+  const ReduceOp reduce =
+      op.reduction == fb::CollectiveReduction::Max   ? ReduceOp::Max
+      : op.reduction == fb::CollectiveReduction::Min ? ReduceOp::Min
+                                                     : ReduceOp::Sum;
+  switch (op.kind) {
+  case fb::OpKind::AllReduce:
+    return job.allReduce(group, in.dtype, src, dst, in.numElements(), reduce,
+                         average, d.stream);
+  case fb::OpKind::ReduceScatter: {
+    SY_ASSIGN_OR_RETURN(const void *blocks, blocksOf(src, in.shape(), axis));
+    return job.reduceScatter(group, in.dtype, blocks, dst, out.numElements(),
+                             reduce, average, d.stream);
+  }
+  case fb::OpKind::AllGather: {
+    const auto [target, scattered] = receiveInto(out.shape(), axis);
+    SY_RETURN_IF_ERROR(
+        job.allGather(group, src, target, in.byteSize(), d.stream));
+    return scattered ? unpack(out.shape(), axis) : absl::OkStatus();
+  }
+  case fb::OpKind::AllToAll: {
+    const int concat = static_cast<int>(op.concatAxis);
+    SY_ASSIGN_OR_RETURN(const void *blocks, blocksOf(src, in.shape(), axis));
+    const auto [target, scattered] = receiveInto(out.shape(), concat);
+    SY_RETURN_IF_ERROR(
+        job.allToAll(group, blocks, target, in.byteSize() / n, d.stream));
+    return scattered ? unpack(out.shape(), concat) : absl::OkStatus();
+  }
+  default:
+    return absl::InternalError(
+        absl::StrCat(opKindName(op.kind), " is not a collective"));
+  }
+}
+
+absl::Status CudaSession::State::gatherNcclOutputs() {
+  NcclJob &job = *options.job;
+  const int64_t device = local.front();
+  Device &d = devices[device];
+  // The reduced flag: any device's failure fails the run everywhere.
+  SY_RETURN_IF_ERROR(job.allReduce(job.world(), DType::I32, d.error,
+                                   d.error + 1, 1, ReduceOp::Max, false,
+                                   d.stream));
+  for (size_t i = 0; i < program->outputs.size(); ++i) {
+    const int value = program->outputs[i].value;
+    const int64_t bytes = type(value).byteSize();
+    SY_RETURN_IF_ERROR(job.allGather(job.world(), data(device, value),
+                                     d.gathered + gatheredOutputs[i], bytes,
+                                     d.stream));
+    SY_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+        d.staging + gatheredStaging + gatheredOutputs[i],
+        d.gathered + gatheredOutputs[i], bytes * program->mesh.deviceCount(),
+        cudaMemcpyDeviceToHost, d.stream));
+  }
+  return absl::OkStatus();
+}
+#else
+absl::Status CudaSession::State::runNcclCollective(int) {
+  return absl::FailedPreconditionError("switchyard was built without NCCL");
+}
+absl::Status CudaSession::State::gatherNcclOutputs() {
+  return absl::FailedPreconditionError("switchyard was built without NCCL");
+}
+#endif
 
 absl::Status CudaSession::State::runOp(int index, int64_t device) {
   const OpSpec &op = program->ops[index];
@@ -855,11 +1046,27 @@ CudaSession::create(const Executable &executable, const WeightSource *weights,
                     const CudaSessionOptions &options) {
   if (cudaDeviceCount() == 0)
     return absl::FailedPreconditionError("no CUDA device");
-  SY_CUDA_RETURN_IF_ERROR(cudaSetDevice(options.gpu));
   auto state = std::make_unique<State>(executable);
   const Program &program = executable.program();
   state->program = &program;
   state->options = options;
+  if (options.job) {
+#ifdef SWITCHYARD_HAVE_NCCL
+    if (program.mesh.deviceCount() != options.job->size())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the cuda backend runs one mesh device per process: the mesh has ",
+          program.mesh.deviceCount(), " devices, the job ", options.job->size(),
+          " processes"));
+    state->options.gpu = options.job->gpu();
+    state->local = {options.job->rank()};
+#else
+    return absl::FailedPreconditionError("switchyard was built without NCCL");
+#endif
+  } else {
+    for (int64_t device = 0; device < program.mesh.deviceCount(); ++device)
+      state->local.push_back(device);
+  }
+  SY_CUDA_RETURN_IF_ERROR(cudaSetDevice(state->options.gpu));
   SY_ASSIGN_OR_RETURN(std::vector<int> weightInputs,
                       weightInputs(program, weights));
   for (const OpSpec &op : program.ops) {
@@ -873,9 +1080,17 @@ CudaSession::create(const Executable &executable, const WeightSource *weights,
   }
   state->collectiveCounts = countCollectives(program);
   SY_RETURN_IF_ERROR(state->allocate());
+#ifdef SWITCHYARD_HAVE_NCCL
+  // Split the communicators now, in program order on every process.
+  if (options.job)
+    for (const OpSpec &op : program.ops)
+      if (op.kind >= fb::OpKind::AllReduce && op.kind != fb::OpKind::AllSlice)
+        SY_RETURN_IF_ERROR(
+            options.job->group(program.mesh, op.gridAxes).status());
+#endif
 
   std::vector<std::byte> block;
-  for (int64_t device = 0; device < program.mesh.deviceCount(); ++device) {
+  for (int64_t device : state->local) {
     const Device &d = state->devices[device];
     for (int input : weightInputs) {
       const BindingSpec &binding = program.inputs[input];
@@ -900,11 +1115,12 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
   State &st = *state_;
   const Program &program = *st.program;
   const int64_t devices = program.mesh.deviceCount();
+  const std::vector<int64_t> &local = st.local;
   SY_RETURN_IF_ERROR(checkRunInputs(program, inputs));
   SY_CUDA_RETURN_IF_ERROR(cudaSetDevice(st.options.gpu));
   const auto start = absl::Now();
 
-  for (int64_t device = 0; device < devices; ++device) {
+  for (int64_t device : local) {
     Device &d = st.devices[device];
     SY_CUDA_RETURN_IF_ERROR(
         cudaMemsetAsync(d.error, 0, sizeof(int32_t), d.stream));
@@ -924,7 +1140,8 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
     }
   }
 
-  for (Device &d : st.devices) {
+  for (int64_t device : local) {
+    Device &d = st.devices[device];
     SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.opsStart, d.stream));
     // So that the first op's time leaves the uploads out.
     if (options.profileOps)
@@ -937,14 +1154,15 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
     const auto opStart = std::chrono::steady_clock::now();
     absl::Status status;
     if (op.kind >= fb::OpKind::AllReduce) {
-      status = st.runCollective(static_cast<int>(i));
+      status = st.options.job ? st.runNcclCollective(static_cast<int>(i))
+                              : st.runCollective(static_cast<int>(i));
       const int kind = static_cast<int>(collectiveKindOf(op.kind));
       const int64_t sent = collectiveBytes(program, op);
-      for (int64_t device = 0; device < devices; ++device)
+      for (int64_t device : local)
         bytes[device][kind] += sent;
     } else {
-      for (int64_t device = 0; device < devices && status.ok(); ++device)
-        status = st.runOp(static_cast<int>(i), device);
+      for (size_t l = 0; l < local.size() && status.ok(); ++l)
+        status = st.runOp(static_cast<int>(i), local[l]);
     }
     if (status.ok())
       status = cudaStatus(cudaGetLastError(), __FILE__, __LINE__);
@@ -952,17 +1170,22 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
       return absl::Status(status.code(), absl::StrCat(describeOp(program, i),
                                                       ": ", status.message()));
     if (options.profileOps) {
-      for (const Device &d : st.devices)
-        SY_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(d.stream));
+      for (int64_t device : local)
+        SY_CUDA_RETURN_IF_ERROR(
+            cudaStreamSynchronize(st.devices[device].stream));
       OpKindTime &time = times[static_cast<int>(op.kind)];
-      time.count += devices;
+      time.count += static_cast<int64_t>(local.size());
       time.time += absl::FromChrono(std::chrono::steady_clock::now() - opStart);
     }
   }
 
-  for (int64_t device = 0; device < devices; ++device) {
+  for (int64_t device : local) {
     Device &d = st.devices[device];
     SY_CUDA_RETURN_IF_ERROR(cudaEventRecord(d.opsStop, d.stream));
+    if (st.options.job) {
+      SY_RETURN_IF_ERROR(st.gatherNcclOutputs());
+      continue;
+    }
     for (size_t i = 0; i < program.outputs.size(); ++i) {
       const BindingSpec &binding = program.outputs[i];
       if (suppliesOutput(program, binding, device))
@@ -972,28 +1195,43 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
             d.stream));
     }
   }
-  for (int64_t device = 0; device < devices; ++device) {
+  for (int64_t device : local) {
     Device &d = st.devices[device];
-    int32_t error = 0;
-    SY_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(&error, d.error, sizeof(error),
-                                            cudaMemcpyDeviceToHost, d.stream));
+    // This device's flag, then (in an NCCL job) the job's.
+    int32_t error[2] = {0, 0};
+    SY_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+        error, d.error, st.options.job ? 2 * sizeof(int32_t) : sizeof(int32_t),
+        cudaMemcpyDeviceToHost, d.stream));
+#ifdef SWITCHYARD_HAVE_NCCL
+    if (st.options.job)
+      SY_RETURN_IF_ERROR(
+          st.options.job->wait(d.stream, options.collectiveTimeout));
+#endif
     SY_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(d.stream));
-    if (error != 0)
+    if (error[0] == 0 && error[1] != 0)
+      return absl::OutOfRangeError(
+          absl::StrCat("device ", device,
+                       ": a device of another process "
+                       "failed (that process says how)"));
+    if (error[0] != 0)
       return absl::OutOfRangeError(absl::StrCat(
-          "device ", device, ": ", describeOp(program, error - 1),
-          program.ops[error - 1].kind == fb::OpKind::Gather
+          "device ", device, ": ", describeOp(program, error[0] - 1),
+          program.ops[error[0] - 1].kind == fb::OpKind::Gather
               ? ": an index outside the table"
               : ": a kept token has an expert or position outside the slots"));
   }
 
-  // From the earliest start to the latest stop, relative to device 0's.
+  // From the earliest start to the latest stop, relative to the first
+  // device's.
   float first = 0, last = 0;
-  for (const Device &d : st.devices) {
+  const Device &reference = st.devices[local.front()];
+  for (int64_t device : local) {
+    const Device &d = st.devices[device];
     float start = 0, stop = 0;
     SY_CUDA_RETURN_IF_ERROR(
-        cudaEventElapsedTime(&start, st.devices[0].opsStart, d.opsStart));
+        cudaEventElapsedTime(&start, reference.opsStart, d.opsStart));
     SY_CUDA_RETURN_IF_ERROR(
-        cudaEventElapsedTime(&stop, st.devices[0].opsStart, d.opsStop));
+        cudaEventElapsedTime(&stop, reference.opsStart, d.opsStop));
     first = std::min(first, start);
     last = std::max(last, stop);
   }
@@ -1002,10 +1240,17 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
   result.stats.deviceTime = absl::Microseconds(1e3 * (last - first));
   SY_ASSIGN_OR_RETURN(
       result.outputs, assembleOutputs(program, [&](int64_t device, int value) {
-        for (size_t i = 0; i < program.outputs.size(); ++i)
-          if (program.outputs[i].value == value)
+        for (size_t i = 0; i < program.outputs.size(); ++i) {
+          if (program.outputs[i].value != value)
+            continue;
+          if (!st.options.job)
             return static_cast<const std::byte *>(st.devices[device].staging +
                                                   st.outputStaging[i]);
+          // Every device's block, all-gathered in device order.
+          return static_cast<const std::byte *>(
+              st.devices[local.front()].staging + st.gatheredStaging +
+              st.gatheredOutputs[i] + device * st.type(value).byteSize());
+        }
         return static_cast<const std::byte *>(nullptr);
       }));
   RunStats &stats = result.stats;

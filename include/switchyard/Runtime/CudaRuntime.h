@@ -10,6 +10,10 @@
 // runtime/cuda/. Results match the cpu backend up to floating-point
 // summation order.
 //
+// Across processes (one GPU each, NCCL): with CudaSessionOptions::job, the
+// process runs only its rank's device of the mesh, and the collectives go
+// over NCCL (NcclJob.h).
+//
 // Only available when Switchyard is built with SWITCHYARD_ENABLE_CUDA; the
 // library then defines SWITCHYARD_HAVE_CUDA for its users.
 //
@@ -26,6 +30,8 @@
 
 namespace switchyard::runtime {
 
+class NcclJob;
+
 /// The number of usable CUDA devices; 0 without a driver or a device.
 int cudaDeviceCount();
 
@@ -35,6 +41,13 @@ struct CudaSessionOptions {
   /// Let cuBLAS use TF32 tensor cores for f32 GEMMs (faster, ~10 bits of
   /// mantissa in the products).
   bool allowTf32 = false;
+  /// Null: every device of the mesh runs here, as a virtual device on
+  /// `gpu`. Otherwise this process runs mesh device job->rank() (the mesh
+  /// must have job->size() devices) on GPU job->gpu(), which overrides
+  /// `gpu`, and every run all-gathers the outputs so that each process
+  /// returns the whole of them; statistics count this device only. Every
+  /// process creates its session and runs it in step with the others.
+  NcclJob *job = nullptr;
 };
 
 /// An executable bound to its weights on a GPU.
@@ -50,9 +63,9 @@ public:
 
   const Executable &executable() const override;
 
-  /// As CpuSession::run. RunOptions::collectiveTimeout does not apply (the
-  /// collectives cannot wait on a failed peer); with profileOps the host
-  /// waits for every op, which serializes the devices.
+  /// As CpuSession::run. RunOptions::collectiveTimeout applies only in an
+  /// NCCL job (in-process collectives cannot wait on a failed peer); with
+  /// profileOps the host waits for every op, which serializes the devices.
   [[nodiscard]] absl::StatusOr<RunResult>
   run(const std::map<std::string, HostTensor> &inputs,
       const RunOptions &options = {}) override;
