@@ -1,16 +1,21 @@
 //===- RunCommand.cpp - switchyard run ------------------------------------===//
 
 #include "Commands.h"
+#include "LocalJob.h"
 
 #include "switchyard/Runtime/CpuRuntime.h"
 #ifdef SWITCHYARD_HAVE_CUDA
 #include "switchyard/Runtime/CudaRuntime.h"
+#endif
+#ifdef SWITCHYARD_HAVE_NCCL
+#include "switchyard/Runtime/NcclJob.h"
 #endif
 #ifdef SWITCHYARD_HAVE_MPI
 #include "switchyard/Runtime/MpiCollective.h"
 #endif
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/Random.h"
+#include "switchyard/Runtime/Rendezvous.h"
 #include "switchyard/Runtime/SafeTensors.h"
 #include "switchyard/Runtime/Status.h"
 
@@ -42,11 +47,18 @@ cl::SubCommand runCommand(
     "over MPI; rank 0 prints and writes the outputs and statistics summed "
     "over the ranks. --launch N starts such a job of N local processes "
     "itself.\n\n"
+    "With --backend cuda the devices are virtual devices on one GPU, or, "
+    "under mpirun or --launch N, one GPU per process (the mesh must have N "
+    "devices; rank r runs device r, on the GPU of its rank on its machine), "
+    "exchanging data over NCCL. --launch then starts the processes itself and "
+    "serves their rendezvous, without MPI.\n\n"
     "  switchyard run layer.syx --weights model.safetensors \\\n"
     "      --input x=x.npy --output out/ --timing\n"
     "  mpirun -np 4 switchyard run layer.syx --random-weights 1 "
     "--random-inputs 2\n"
     "  switchyard run layer.syx --launch 4 --random-weights 1 "
+    "--random-inputs 2\n"
+    "  switchyard run layer.syx --backend cuda --launch 8 --random-weights 1 "
     "--random-inputs 2\n");
 
 static cl::OptionCategory runCategory("run options");
@@ -88,7 +100,8 @@ static cl::opt<int> deviceCount(
 static cl::opt<std::string> backendName(
     "backend",
     cl::desc("Where the devices run: cpu (threads, the default) or cuda "
-             "(virtual devices on one GPU, each with its own stream)"),
+             "(virtual devices on one GPU, each with its own stream; one GPU "
+             "per process under mpirun or --launch)"),
     cl::value_desc("cpu|cuda"), cl::init("cpu"), cl::sub(runCommand),
     cl::cat(runCategory));
 static cl::opt<int> repeatCount("repeat",
@@ -107,9 +120,12 @@ static cl::opt<double> timeoutSeconds(
 static cl::opt<int> launchCount(
     "launch",
     cl::desc("Run this command (without --launch) as N local processes of "
-             "one MPI job, started by the mpiexec of the MPI switchyard was "
-             "built with; as under mpirun -np N, each runs mesh size / N "
-             "devices. Exit status and signals are the launcher's"),
+             "one job. --backend cpu: an MPI job, started by the mpiexec of "
+             "the MPI switchyard was built with; as under mpirun -np N, each "
+             "runs mesh size / N devices; exit status and signals are the "
+             "launcher's. --backend cuda: one process per GPU (the mesh must "
+             "have N devices), started here, meeting at a rendezvous served "
+             "here; when one fails the others are ended"),
     cl::value_desc("N"), cl::sub(runCommand), cl::cat(runCategory));
 
 absl::StatusOr<HostTensor> narrowToInt32(HostTensor tensor, StringRef name) {
@@ -140,16 +156,22 @@ absl::StatusOr<HostTensor> narrowToInt32(HostTensor tensor, StringRef name) {
 /// This process's MPI job, when an MPI launcher started it.
 static std::unique_ptr<MpiJob> mpiJob;
 #endif
+/// This process's place when `--launch` started it without MPI.
+static std::optional<JobPlace> launchedPlace;
 
 /// Prints `status` as the driver's error and returns the exit code; in an
 /// MPI job, ends every process of it instead.
 static int fail(const absl::Status &status) {
-  errs() << "switchyard run: ";
+  // One write, so that the lines of several processes do not interleave.
+  std::string line = "switchyard run: ";
 #ifdef SWITCHYARD_HAVE_MPI
   if (mpiJob)
-    errs() << "rank " << mpiJob->rank() << ": ";
+    absl::StrAppend(&line, "rank ", mpiJob->rank(), ": ");
 #endif
-  errs() << status.ToString() << "\n";
+  if (launchedPlace)
+    absl::StrAppend(&line, "rank ", launchedPlace->rank, ": ");
+  absl::StrAppend(&line, status.ToString(), "\n");
+  errs() << line;
 #ifdef SWITCHYARD_HAVE_MPI
   if (mpiJob) {
     errs().flush();
@@ -226,11 +248,54 @@ static std::string summarize(const HostTensor &tensor) {
   return text;
 }
 
+/// This command line without --launch and its value.
+static std::vector<std::string> withoutLaunch(int argc, char **argv,
+                                              void *anchor) {
+  std::vector<std::string> command = {
+      sys::fs::getMainExecutable(argv[0], anchor)};
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if (arg == "--launch" || arg == "-launch")
+      ++i; // and its value
+    else if (!arg.starts_with("--launch=") && !arg.starts_with("-launch="))
+      command.push_back(arg.str());
+  }
+  return command;
+}
+
+/// `--launch N --backend cuda`: N processes of this command, one GPU each,
+/// started and met here (runLocalJob).
+static int launchGpuProcesses(int argc, char **argv) {
+  if (std::getenv(kRankVariable))
+    return fail(absl::FailedPreconditionError(
+        "--launch: this process was itself started by --launch"));
+  if (launchCount < 1)
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "--launch needs at least 1 process, got ", launchCount.getValue())));
+  absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
+  if (!executable.ok())
+    return fail(executable.status());
+  if (executable->mesh().deviceCount() != launchCount)
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "--launch ", launchCount.getValue(),
+        " --backend cuda runs one mesh device per process (one GPU each), "
+        "but the executable's mesh has ",
+        executable->mesh().deviceCount(),
+        " devices; launch that many, or run the mesh as virtual devices on "
+        "one GPU without --launch")));
+  outs().flush();
+  return runLocalJob(
+      withoutLaunch(argc, argv, reinterpret_cast<void *>(&launchGpuProcesses)),
+      launchCount, absl::Seconds(timeoutSeconds.getValue()));
+}
+
 /// `--launch N`: replaces this process (exec) with the MPI launcher running
 /// N copies of this command without --launch, so that the launcher's exit
 /// status, and its handling of SIGINT and SIGTERM (forwarded to every rank),
 /// are the command's own. Returns only on an error.
 static int launch(int argc, char **argv) {
+  if (backendName == "cuda")
+    return launchGpuProcesses(argc, argv);
 #ifndef SWITCHYARD_HAVE_MPI
   return fail(absl::FailedPreconditionError(
       "--launch: switchyard was built without MPI (install MPI and configure "
@@ -255,15 +320,9 @@ static int launch(int argc, char **argv) {
     return fail(perProcess.status());
 
   std::vector<std::string> command = MpiJob::localLaunchCommand(launchCount);
-  command.push_back(
-      sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&launch)));
-  for (int i = 1; i < argc; ++i) {
-    StringRef arg(argv[i]);
-    if (arg == "--launch" || arg == "-launch")
-      ++i; // and its value
-    else if (!arg.starts_with("--launch=") && !arg.starts_with("-launch="))
-      command.push_back(arg.str());
-  }
+  for (std::string &arg :
+       withoutLaunch(argc, argv, reinterpret_cast<void *>(&launch)))
+    command.push_back(std::move(arg));
   std::vector<char *> args;
   for (std::string &arg : command)
     args.push_back(arg.data());
@@ -275,9 +334,59 @@ static int launch(int argc, char **argv) {
 #endif
 }
 
+#ifdef SWITCHYARD_HAVE_NCCL
+/// Joins the NCCL job of this process's launcher (`--launch`: the
+/// rendezvous; mpirun: an MPI broadcast) on the GPU of its rank on this
+/// machine.
+static absl::StatusOr<std::unique_ptr<NcclJob>>
+joinNcclJob(absl::Duration timeout) {
+  int rank = 0, size = 1, gpu = 0;
+  if (launchedPlace) {
+    rank = gpu = launchedPlace->rank;
+    size = launchedPlace->size;
+  }
+#ifdef SWITCHYARD_HAVE_MPI
+  if (mpiJob) {
+    rank = mpiJob->rank();
+    size = mpiJob->size();
+    gpu = mpiJob->nodeRank();
+  }
+#endif
+  std::string id;
+  if (rank == 0) {
+    SY_ASSIGN_OR_RETURN(id, NcclJob::newUniqueId());
+  }
+  if (launchedPlace) {
+    SY_ASSIGN_OR_RETURN(id, rendezvous(*launchedPlace, id, timeout));
+  }
+#ifdef SWITCHYARD_HAVE_MPI
+  if (mpiJob)
+    SY_RETURN_IF_ERROR(mpiJob->broadcast(id, timeout));
+#endif
+  const int gpus = cudaDeviceCount();
+  if (gpus == 0)
+    return absl::FailedPreconditionError("--backend cuda: no CUDA device");
+  if (gpu >= gpus)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--backend cuda: this process takes GPU ", gpu,
+        " (one process per GPU, as NCCL requires) but this machine has ",
+        gpus, "; to run a mesh on fewer GPUs, run it as virtual devices on "
+              "one GPU in one process (without --launch or mpirun)"));
+  return NcclJob::create(rank, size, id, gpu);
+}
+#endif
+
 int runRun(int argc, char **argv) {
   if (launchCount.getNumOccurrences())
     return launch(argc, argv);
+  absl::StatusOr<std::optional<JobPlace>> place = jobPlaceFromEnvironment();
+  if (!place.ok())
+    return fail(place.status());
+  launchedPlace = *place;
+  if (launchedPlace && backendName != "cuda")
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        kRankVariable, " is set, as by --launch --backend cuda, but --backend "
+        "is ", backendName.getValue(), "; cpu processes run under MPI")));
 #ifdef SWITCHYARD_HAVE_MPI
   if (MpiJob::launched()) {
     absl::StatusOr<std::unique_ptr<MpiJob>> job = MpiJob::initialize();
@@ -345,21 +454,38 @@ int runRun(int argc, char **argv) {
     processes = mpiJob->size();
   }
 #endif
+  // A job that --launch started has no MPI to sum its statistics over: they
+  // are rank 0's.
+  if (launchedPlace) {
+    printer = launchedPlace->rank == 0;
+    processes = launchedPlace->size;
+  }
   std::unique_ptr<Session> session;
-  if (backendName == "cuda") {
-#ifdef SWITCHYARD_HAVE_MPI
-    if (mpiJob)
-      return fail(absl::FailedPreconditionError(
-          "--backend cuda does not split its mesh over MPI processes (each "
-          "would run all of it); run it without an MPI launcher or --launch, "
-          "or use --backend cpu"));
+#ifdef SWITCHYARD_HAVE_NCCL
+  std::unique_ptr<NcclJob> ncclJob;
 #endif
+  if (backendName == "cuda") {
 #ifdef SWITCHYARD_HAVE_CUDA
-    if (cudaDeviceCount() == 0)
+    CudaSessionOptions cudaOptions;
+    if (processes) {
+#ifdef SWITCHYARD_HAVE_NCCL
+      absl::StatusOr<std::unique_ptr<NcclJob>> joined =
+          joinNcclJob(absl::Seconds(timeoutSeconds.getValue()));
+      if (!joined.ok())
+        return fail(joined.status());
+      ncclJob = std::move(*joined);
+      cudaOptions.job = ncclJob.get();
+#else
+      return fail(absl::FailedPreconditionError(
+          "--backend cuda across processes: switchyard was built without "
+          "NCCL (configure with -DSWITCHYARD_ENABLE_NCCL=ON)"));
+#endif
+    } else if (cudaDeviceCount() == 0) {
       return fail(absl::FailedPreconditionError(
           "--backend cuda: no CUDA device"));
+    }
     absl::StatusOr<std::unique_ptr<CudaSession>> created =
-        CudaSession::create(*executable, weights);
+        CudaSession::create(*executable, weights, cudaOptions);
     if (!created.ok())
       return fail(created.status());
     session = std::move(*created);
@@ -398,7 +524,10 @@ int runRun(int argc, char **argv) {
       outs() << "run " << i + 1 << ": "
              << format("%.3f ms",
                        absl::ToDoubleMilliseconds(result->stats.wallTime))
-             << (processes ? " (the slowest process)" : "") << "\n";
+             << (launchedPlace ? " (rank 0)"
+                 : processes   ? " (the slowest process)"
+                               : "")
+             << "\n";
     last.emplace(std::move(*result));
   }
 
@@ -414,9 +543,11 @@ int runRun(int argc, char **argv) {
   // Under MPI the statistics are summed over the processes (sumStats).
   std::string inProcesses;
   if (processes)
-    inProcesses = (" in " + Twine(processes) + " MPI process" +
-                   (processes == 1 ? "" : "es"))
+    inProcesses = (" in " + Twine(processes) + (launchedPlace ? "" : " MPI") +
+                   " process" + (processes == 1 ? "" : "es"))
                       .str();
+  const std::string devicesCounted =
+      launchedPlace ? "rank 0's device" : "all devices" + inProcesses;
   outs() << inProcesses << "\n"
          << "outputs:\n";
   for (const auto &[name, tensor] : last->outputs) {
@@ -428,7 +559,7 @@ int runRun(int argc, char **argv) {
       outs() << "  " << summary;
     outs() << "\n";
   }
-  outs() << "collectives (bytes moved, all devices" << inProcesses << "):\n";
+  outs() << "collectives (bytes moved, " << devicesCounted << "):\n";
   bool any = false;
   for (int kind = 0; kind < kCollectiveKindCount; ++kind) {
     const CollectiveStats &stats = last->stats.collectives[kind];
@@ -444,7 +575,9 @@ int runRun(int argc, char **argv) {
   if (!any)
     outs() << "  none\n";
   if (printTiming && !last->stats.opTimes.empty()) {
-    outs() << "time per op kind (summed over devices" << inProcesses << "):\n";
+    outs() << "time per op kind (summed over "
+           << (launchedPlace ? "rank 0's device" : "devices" + inProcesses)
+           << "):\n";
     for (const OpKindTime &op : last->stats.opTimes)
       outs() << "  " << left_justify(op.kind, 21) << op.count << " x, "
              << format("%.3f ms", absl::ToDoubleMilliseconds(op.time)) << "\n";

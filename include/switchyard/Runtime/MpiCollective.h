@@ -74,6 +74,14 @@ public:
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  /// This process's rank among the job's processes on its machine (which
+  /// GPU it takes).
+  int nodeRank() const;
+
+  /// Gives every rank rank 0's `bytes` (a collective call); a rank that
+  /// does not arrive within `timeout` makes it fail (DeadlineExceeded).
+  [[nodiscard]] absl::Status broadcast(std::string &bytes,
+                                       absl::Duration timeout);
 
   /// The devices this process runs when `mesh` is split evenly over the
   /// job; an error when the mesh size is not a multiple of the job size.

@@ -48,6 +48,7 @@ struct MpiJob::Shared {
   MPI_Comm comm = MPI_COMM_NULL;
   int rank = 0;
   int size = 1;
+  int nodeRank = 0;
   Fault fault = Fault::None;
   /// The terminate handler before initialize(), restored by ~MpiJob.
   std::terminate_handler previousTerminate = nullptr;
@@ -492,6 +493,11 @@ absl::StatusOr<std::unique_ptr<MpiJob>> MpiJob::initialize() {
   MPI_Comm_size(MPI_COMM_WORLD, &shared->size);
   MPI_Comm_dup(MPI_COMM_WORLD, &shared->comm);
   MPI_Comm_set_errhandler(shared->comm, MPI_ERRORS_RETURN);
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, shared->rank,
+                      MPI_INFO_NULL, &node);
+  MPI_Comm_rank(node, &shared->nodeRank);
+  MPI_Comm_free(&node);
   absl::StatusOr<Fault> fault = faultFor(shared->rank);
   if (!fault.ok()) {
     MPI_Comm_free(&shared->comm);
@@ -635,6 +641,45 @@ absl::Status MpiJob::sumStats(RunStats &stats, absl::Duration timeout) {
     op.count = *next++;
     op.time = absl::Nanoseconds(*next++);
   }
+  return absl::OkStatus();
+}
+
+int MpiJob::nodeRank() const { return shared_->nodeRank; }
+
+absl::Status MpiJob::broadcast(std::string &bytes, absl::Duration timeout) {
+  const Deadline deadline = deadlineAfter(timeout);
+  // Both buffers outlive a call that times out (Shared::abandoned), since
+  // MPI may still write into them.
+  std::vector<std::byte> size(sizeof(int64_t)), data;
+  auto step = [&](std::vector<std::byte> &buffer) -> absl::Status {
+    std::vector<MPI_Request> request(1);
+    const std::string where = "broadcasting from rank 0";
+    if (int rc = MPI_Ibcast(buffer.data(), static_cast<int>(buffer.size()),
+                            MPI_BYTE, 0, shared_->comm, request.data());
+        rc != MPI_SUCCESS)
+      return mpiError(where, rc);
+    absl::StatusOr<bool> done = waitUntil(request, deadline, where);
+    if (done.ok() && !*done)
+      done = absl::DeadlineExceededError(
+          absl::StrCat(where, ": timed out after ",
+                       absl::FormatDuration(timeout),
+                       " waiting for ranks that did not arrive"));
+    if (!done.ok()) {
+      shared_->fail(done.status(), size, data);
+      return done.status();
+    }
+    return absl::OkStatus();
+  };
+  const int64_t length = static_cast<int64_t>(bytes.size());
+  std::memcpy(size.data(), &length, sizeof(length));
+  SY_RETURN_IF_ERROR(step(size));
+  int64_t received = 0;
+  std::memcpy(&received, size.data(), sizeof(received));
+  data.resize(received);
+  if (shared_->rank == 0)
+    std::memcpy(data.data(), bytes.data(), bytes.size());
+  SY_RETURN_IF_ERROR(step(data));
+  bytes.assign(reinterpret_cast<const char *>(data.data()), data.size());
   return absl::OkStatus();
 }
 
