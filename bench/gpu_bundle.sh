@@ -27,13 +27,16 @@ die() {
   exit 1
 }
 
-# The GPU test binaries and the benchmark, relative to the build.
+# The GPU test binaries, the benchmark, and the driver with the tool that
+# compares its runs' outputs, relative to the build.
 binaries=(
   test/Runtime/RuntimeCudaTest
   test/Equivalence/EquivalenceTest
   test/Equivalence/PropertyTest
   test/HF/HFParityTest
   bench/gpu_moe_layer/gpu_moe_layer_bench
+  bin/switchyard
+  test/Support/compare-outputs
 )
 for binary in "${binaries[@]}"; do
   [ -x "$build/$binary" ] ||

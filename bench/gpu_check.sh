@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: runs every GPU test (the cuda runtime's
 # unit tests, the equivalence and property suites and the Hugging Face
-# parity suite on the cuda backend) and the GPU MoE-layer benchmark, and
-# writes everything to one report file.
+# parity suite on the cuda backend, and jobs of one process per GPU over
+# NCCL) and the GPU MoE-layer benchmark, and writes everything to one
+# report file.
 #
 #   bench/gpu_check.sh [BUILD_DIR] [REPORT]
 #       builds Switchyard with the cuda backend in BUILD_DIR (default:
@@ -67,6 +68,8 @@ if [ -n "$archive" ]; then
   property_test="$bin/PropertyTest"
   parity_test="$bin/HFParityTest"
   bench="$bin/gpu_moe_layer_bench"
+  switchyard="$bin/switchyard"
+  compare="$bin/compare-outputs"
 else
   command -v nvcc >/dev/null || die "nvcc not found: put the CUDA toolkit on PATH"
   section "configure and build"
@@ -79,6 +82,8 @@ else
   property_test="$build/test/Equivalence/PropertyTest"
   parity_test="$build/test/HF/HFParityTest"
   bench="$build/bench/gpu_moe_layer/gpu_moe_layer_bench"
+  switchyard="$build/bin/switchyard"
+  compare="$build/test/Support/compare-outputs"
 fi
 
 status=0
@@ -106,6 +111,45 @@ run_tests "$runtime_test" '*'
 run_tests "$equivalence_test" '*cuda*'
 run_tests "$property_test" '*cuda*'
 run_tests "$parity_test" '*cuda*'
+
+# The example MoE layer as a job of NP processes, one GPU each, over NCCL
+# (`switchyard run --backend cuda --launch NP`), against its one-device cpu
+# run: routing equal, floats within 1e-5.
+nccl_job() {
+  local np="$1" work ok=1
+  work="$(mktemp -d)"
+  section "NCCL: switchyard run --backend cuda --launch $np"
+  # Not in a pipeline, so that `status` stays this shell's.
+  "$switchyard" compile "$repo/examples/switch_moe_layer.mlir" \
+    --mesh "b:$np" --layout 'batch:b;experts:b' -o "$work/mesh.syx" \
+    >>"$work/log" 2>&1 &&
+    "$switchyard" compile "$repo/examples/switch_moe_layer.mlir" \
+      --mesh b:1 --layout 'batch:b;experts:b' -o "$work/one.syx" \
+      >>"$work/log" 2>&1 &&
+    "$switchyard" run "$work/one.syx" --random-weights 1 --random-inputs 2 \
+      --output "$work/one.safetensors" >/dev/null 2>>"$work/log" &&
+    "$switchyard" run "$work/mesh.syx" --backend cuda --launch "$np" \
+      --random-weights 1 --random-inputs 2 --timing \
+      --output "$work/nccl.safetensors" >>"$work/log" 2>&1 &&
+    "$compare" "$work/one.safetensors" "$work/nccl.safetensors" 1e-5 \
+      >>"$work/log" 2>&1 || ok=0
+  if [ "$ok" -eq 1 ]; then
+    echo "gpu_check: $np process(es) match the one-device run" >>"$work/log"
+  else
+    echo "gpu_check: the NCCL job of $np process(es) FAILED" >>"$work/log"
+    status=1
+  fi
+  tee -a "$report" <"$work/log"
+  rm -rf "$work"
+}
+gpus="$(nvidia-smi -L | grep -c '^GPU ')"
+nccl_job 1
+if [ "$gpus" -ge 2 ]; then
+  nccl_job "$(( gpus >= 8 ? 8 : gpus >= 4 ? 4 : 2 ))"
+else
+  echo "gpu_check: one GPU, so no job of several processes (NCCL takes" \
+    "one process per GPU)" | tee -a "$report"
+fi
 
 section "GPU MoE layer benchmark"
 "$bench" 2>&1 | tee -a "$report" || status=1

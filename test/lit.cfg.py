@@ -20,13 +20,14 @@ config.substitutions.append(("%switchyard_src_root", config.switchyard_src_root)
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tool_dirs = [config.switchyard_tools_dir, config.llvm_tools_dir]
-tools = ["switchyard-opt", "switchyard"]
+tool_dirs = [config.switchyard_tools_dir, config.switchyard_test_tools_dir,
+             config.llvm_tools_dir]
+tools = ["switchyard-opt", "switchyard", "compare-outputs"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Features: `nccl` where the build has the cuda backend's NCCL collectives;
-# `cuda` where it has the cuda backend and this machine a GPU, `multi-gpu`
-# where it has at least four.
+# `cuda` where it has the cuda backend and this machine a GPU, `single-gpu`
+# where exactly one, `multi-gpu` where at least four.
 def gpu_count():
     if not shutil.which("nvidia-smi"):
         return 0
@@ -46,5 +47,7 @@ if enabled(config.switchyard_enable_cuda):
     gpus = gpu_count()
     if gpus >= 1:
         config.available_features.add("cuda")
+    if gpus == 1:
+        config.available_features.add("single-gpu")
     if gpus >= 4:
         config.available_features.add("multi-gpu")
