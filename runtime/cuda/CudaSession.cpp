@@ -281,6 +281,9 @@ struct CudaSession::State {
   std::vector<std::pair<int, int64_t>> savedWeights, constants;
   /// Staging offsets of run-time inputs (by input index) and outputs.
   std::vector<int64_t> inputStaging, outputStaging;
+  /// Staging offset of the error flags read back: pinned, so that the copy
+  /// does not block the host (which must watch an NCCL job's progress).
+  int64_t errorStaging = 0;
   /// In an NCCL job: offsets of the all-gathered outputs, in
   /// Device::gathered and after `gatheredStaging` in the staging.
   std::vector<int64_t> gatheredOutputs;
@@ -315,6 +318,9 @@ struct CudaSession::State {
   /// Enqueues an NCCL job's end of run: the error flags reduced and the
   /// outputs all-gathered.
   absl::Status gatherNcclOutputs();
+  /// Waits for the work enqueued on `device`'s stream; in an NCCL job for
+  /// at most `timeout` (NcclJob::wait).
+  absl::Status finish(int64_t device, absl::Duration timeout);
 };
 
 CudaSession::State::~State() {
@@ -355,6 +361,8 @@ absl::Status CudaSession::State::allocate() {
     outputStaging.push_back(stagingBytes);
     stagingBytes += alignUp(p.values[binding.value].type.byteSize());
   }
+  errorStaging = stagingBytes;
+  stagingBytes += kAlignment;
   const bool nccl = options.job != nullptr;
   int64_t gatheredBytes = 0;
   if (nccl) {
@@ -1010,7 +1018,18 @@ absl::Status CudaSession::State::gatherNcclOutputs() {
   }
   return absl::OkStatus();
 }
+absl::Status CudaSession::State::finish(int64_t device,
+                                        absl::Duration timeout) {
+  if (options.job)
+    return options.job->wait(devices[device].stream, timeout);
+  return cudaStatus(cudaStreamSynchronize(devices[device].stream), __FILE__,
+                    __LINE__);
+}
 #else
+absl::Status CudaSession::State::finish(int64_t device, absl::Duration) {
+  return cudaStatus(cudaStreamSynchronize(devices[device].stream), __FILE__,
+                    __LINE__);
+}
 absl::Status CudaSession::State::runNcclCollective(int) {
   return absl::FailedPreconditionError("switchyard was built without NCCL");
 }
@@ -1171,8 +1190,7 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
                                                       ": ", status.message()));
     if (options.profileOps) {
       for (int64_t device : local)
-        SY_CUDA_RETURN_IF_ERROR(
-            cudaStreamSynchronize(st.devices[device].stream));
+        SY_RETURN_IF_ERROR(st.finish(device, options.collectiveTimeout));
       OpKindTime &time = times[static_cast<int>(op.kind)];
       time.count += static_cast<int64_t>(local.size());
       time.time += absl::FromChrono(std::chrono::steady_clock::now() - opStart);
@@ -1198,16 +1216,12 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
   for (int64_t device : local) {
     Device &d = st.devices[device];
     // This device's flag, then (in an NCCL job) the job's.
-    int32_t error[2] = {0, 0};
+    auto *error = reinterpret_cast<int32_t *>(d.staging + st.errorStaging);
+    error[1] = 0;
     SY_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
         error, d.error, st.options.job ? 2 * sizeof(int32_t) : sizeof(int32_t),
         cudaMemcpyDeviceToHost, d.stream));
-#ifdef SWITCHYARD_HAVE_NCCL
-    if (st.options.job)
-      SY_RETURN_IF_ERROR(
-          st.options.job->wait(d.stream, options.collectiveTimeout));
-#endif
-    SY_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(d.stream));
+    SY_RETURN_IF_ERROR(st.finish(device, options.collectiveTimeout));
     if (error[0] == 0 && error[1] != 0)
       return absl::OutOfRangeError(
           absl::StrCat("device ", device,
