@@ -265,22 +265,16 @@ static std::vector<std::string> withoutLaunch(int argc, char **argv,
 
 /// `--launch N --backend cuda`: N processes of this command, one GPU each,
 /// started and met here (runLocalJob).
-static int launchGpuProcesses(int argc, char **argv) {
+static int launchGpuProcesses(int argc, char **argv, const Mesh &mesh) {
   if (std::getenv(kRankVariable))
     return fail(absl::FailedPreconditionError(
         "--launch: this process was itself started by --launch"));
-  if (launchCount < 1)
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        "--launch needs at least 1 process, got ", launchCount.getValue())));
-  absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
-  if (!executable.ok())
-    return fail(executable.status());
-  if (executable->mesh().deviceCount() != launchCount)
+  if (mesh.deviceCount() != launchCount)
     return fail(absl::InvalidArgumentError(absl::StrCat(
         "--launch ", launchCount.getValue(),
         " --backend cuda runs one mesh device per process (one GPU each), "
         "but the executable's mesh has ",
-        executable->mesh().deviceCount(),
+        mesh.deviceCount(),
         " devices; launch that many, or run the mesh as virtual devices on "
         "one GPU without --launch")));
   outs().flush();
@@ -294,8 +288,16 @@ static int launchGpuProcesses(int argc, char **argv) {
 /// status, and its handling of SIGINT and SIGTERM (forwarded to every rank),
 /// are the command's own. Returns only on an error.
 static int launch(int argc, char **argv) {
+  if (launchCount < 1)
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "--launch needs at least 1 process, got ", launchCount.getValue())));
+  // Refuse a mesh that does not fit N processes here, once, rather than in
+  // each of them.
+  absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
+  if (!executable.ok())
+    return fail(executable.status());
   if (backendName == "cuda")
-    return launchGpuProcesses(argc, argv);
+    return launchGpuProcesses(argc, argv, executable->mesh());
 #ifndef SWITCHYARD_HAVE_MPI
   return fail(absl::FailedPreconditionError(
       "--launch: switchyard was built without MPI (install MPI and configure "
@@ -306,14 +308,6 @@ static int launch(int argc, char **argv) {
         "--launch: this process was already started by an MPI launcher; give "
         "the number of processes either to the launcher (mpirun -np N) or to "
         "--launch, not both"));
-  if (launchCount < 1)
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        "--launch needs at least 1 process, got ", launchCount.getValue())));
-  // Refuse a mesh that does not split over N processes here, once, rather
-  // than in each of them.
-  absl::StatusOr<Executable> executable = Executable::loadFile(executablePath);
-  if (!executable.ok())
-    return fail(executable.status());
   if (absl::StatusOr<int64_t> perProcess =
           MpiJob::devicesPerProcess(executable->mesh(), launchCount);
       !perProcess.ok())
