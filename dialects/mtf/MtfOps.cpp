@@ -128,7 +128,17 @@ LogicalResult EinsumOp::verify() {
         }))
       return emitOpError() << "result dimension '" << dim.getName().getValue()
                            << "' appears in no operand";
+  if (std::optional<UnaryKind> epilogue = getEpilogue();
+      epilogue && !isEpilogueActivation(*epilogue))
+    return emitOpError() << "epilogue must be an activation (relu, gelu, "
+                            "gelu_tanh or silu), got '"
+                         << stringifyUnaryKind(*epilogue) << "'";
   return success();
+}
+
+bool EinsumOp::isEpilogueActivation(UnaryKind kind) {
+  return kind == UnaryKind::relu || kind == UnaryKind::gelu ||
+         kind == UnaryKind::gelu_tanh || kind == UnaryKind::silu;
 }
 
 SmallVector<StringAttr> EinsumOp::getContractedDims() {

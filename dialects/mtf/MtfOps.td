@@ -28,14 +28,29 @@ def Mtf_EinsumOp : Mtf_Op<"einsum"> {
                               !mtf.tensor<[d_model:16, d_ff:64], f32>)
                              -> !mtf.tensor<[batch:8, d_ff:64], f32>
     ```
+
+    An `epilogue` activation (`relu`, `gelu`, `gelu_tanh`, `silu`) applies
+    to the sums, as `mtf.unary` would after the einsum; `sy-fuse-epilogues`
+    sets it, so that a runtime computes it where it writes the sums (a GEMM
+    epilogue) and no buffer holds the sums alone:
+
+    ```mlir
+    %h = mtf.einsum %x, %w epilogue relu : (...) -> !mtf.tensor<[batch:8, d_ff:64], f32>
+    ```
   }];
-  let arguments = (ins Variadic<Mtf_AnyTensor>:$inputs);
+  let arguments = (ins Variadic<Mtf_AnyTensor>:$inputs,
+                       OptionalAttr<Mtf_UnaryKind>:$epilogue);
   let results = (outs Mtf_AnyTensor:$result);
-  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
+  let assemblyFormat = [{
+    $inputs (`epilogue` $epilogue^)? attr-dict `:` functional-type($inputs, $result)
+  }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// Names of the dimensions summed over, in first-appearance order.
     ::llvm::SmallVector<::mlir::StringAttr> getContractedDims();
+    /// Whether `kind` may be an epilogue: the activations, which need only
+    /// the value they apply to.
+    static bool isEpilogueActivation(UnaryKind kind);
   }];
 }
 

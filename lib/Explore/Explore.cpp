@@ -230,8 +230,11 @@ double flopsOf(Operation *op) {
         double points = 1;
         for (const auto &entry : space)
           points *= entry.getValue();
+        // An epilogue costs what the activation op it replaced did.
+        const double epilogue = einsum.getEpilogue() ? resultElements() : 0;
         return 2 * points *
-               std::max<double>(1, einsum.getInputs().size() - 1);
+                   std::max<double>(1, einsum.getInputs().size() - 1) +
+               epilogue;
       })
       .Case([&](mtf::SoftmaxOp) { return 5 * resultElements(); })
       .Case([&](mtf::RmsNormOp) { return 4 * resultElements(); })

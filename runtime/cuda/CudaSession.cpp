@@ -1041,8 +1041,17 @@ absl::Status CudaSession::State::gatherNcclOutputs() {
 absl::Status CudaSession::State::runOp(int index, int64_t device) {
   const OpSpec &op = program->ops[index];
   switch (op.kind) {
-  case fb::OpKind::Einsum:
-    return runEinsum(index, device);
+  case fb::OpKind::Einsum: {
+    SY_RETURN_IF_ERROR(runEinsum(index, device));
+    // The epilogue in place, after the GEMM.
+    if (op.epilogue) {
+      const TensorSpec &out = type(op.results[0]);
+      void *sums = data(device, op.results[0]);
+      launchUnary(devices[device].stream, static_cast<int>(*op.epilogue),
+                  elemTypeOf(out.dtype), sums, sums, out.numElements());
+    }
+    return absl::OkStatus();
+  }
   case fb::OpKind::Route:
   case fb::OpKind::Dispatch:
   case fb::OpKind::Combine:

@@ -143,6 +143,11 @@ CpuSession::State::runDevice(int64_t device, Collective &collective,
     switch (op.kind) {
     case fb::OpKind::Einsum:
       status = einsums[i]->run(op, context);
+      if (status.ok() && op.epilogue) {
+        const TensorSpec &result = context.type(op.results[0]);
+        void *sums = context.data(op.results[0]);
+        unaryInto(*op.epilogue, result.dtype, sums, sums, result.numElements());
+      }
       break;
     case fb::OpKind::Route:
     case fb::OpKind::Dispatch:

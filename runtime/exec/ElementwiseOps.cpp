@@ -155,14 +155,8 @@ AlongDim alongDim(const TensorSpec &type, const std::string &name) {
 
 void runUnary(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &type = c.type(op.results[0]);
-  const int64_t count = type.numElements();
-  visitDType(type.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const auto *in = static_cast<const Storage<T> *>(c.data(op.operands[0]));
-    auto *out = static_cast<Storage<T> *>(c.data(op.results[0]));
-    for (int64_t i = 0; i < count; ++i)
-      out[i] = T::store(applyUnary<T>(op.unary, T::load(in[i])));
-  });
+  unaryInto(op.unary, type.dtype, c.data(op.operands[0]), c.data(op.results[0]),
+            type.numElements());
 }
 
 void runBinary(const OpSpec &op, DeviceContext &c) {
@@ -298,18 +292,19 @@ absl::Status runGather(const OpSpec &op, DeviceContext &c) {
   const auto *ids = static_cast<const int32_t *>(c.data(op.operands[1]));
   for (int64_t i = 0; i < indices.numElements(); ++i)
     if (ids[i] < 0 || ids[i] >= rows)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "index ", ids[i], " (element ", i, " of the device's indices) is "
-          "outside [0, ", rows, ") along '", op.dim, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("index ", ids[i], " (element ", i,
+                       " of the device's indices) is "
+                       "outside [0, ",
+                       rows, ") along '", op.dim, "'"));
   StridedLoop loop(out.shape(), {rowMajorStrides(out), stridesIn(indices, out),
                                  stridesIn(table, out)});
   visitDType(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     const auto *t = static_cast<const Storage<T> *>(c.data(op.operands[0]));
     auto *r = static_cast<Storage<T> *>(c.data(op.results[0]));
-    loop.run([&](const int64_t *o) {
-      r[o[0]] = t[o[2] + ids[o[1]] * rowStride];
-    });
+    loop.run(
+        [&](const int64_t *o) { r[o[0]] = t[o[2] + ids[o[1]] * rowStride]; });
   });
   return absl::OkStatus();
 }
@@ -379,6 +374,17 @@ void runCumsum(const OpSpec &op, DeviceContext &c) {
 }
 
 } // namespace
+
+void unaryInto(fb::UnaryKind kind, DType dtype, const void *in, void *out,
+               int64_t count) {
+  visitDType(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const auto *from = static_cast<const Storage<T> *>(in);
+    auto *to = static_cast<Storage<T> *>(out);
+    for (int64_t i = 0; i < count; ++i)
+      to[i] = T::store(applyUnary<T>(kind, T::load(from[i])));
+  });
+}
 
 absl::Status runElementwiseOp(const OpSpec &op, DeviceContext &c) {
   switch (op.kind) {

@@ -303,6 +303,8 @@ absl::Status Loader::loadOps(const fb::Program &root) {
     SY_RETURN_IF_ERROR(indices(op->operands(), spec.operands, "operand"));
     SY_RETURN_IF_ERROR(indices(op->results(), spec.results, "result"));
     spec.unary = op->unary();
+    if (flatbuffers::Optional<fb::UnaryKind> epilogue = op->epilogue())
+      spec.epilogue = *epilogue;
     spec.binary = op->binary();
     spec.reduce = op->reduce();
     spec.reduction = op->reduction();

@@ -52,6 +52,11 @@ struct DeviceContext {
   }
 };
 
+/// out = kind(in), elementwise over `count` elements of `dtype`; `out` may
+/// be `in` (an einsum's epilogue).
+void unaryInto(fb::UnaryKind kind, DType dtype, const void *in, void *out,
+               int64_t count);
+
 /// unary, binary, reduce, softmax, rms_norm, cast, reshape, gather,
 /// one_hot, cumsum, constant, iota.
 absl::Status runElementwiseOp(const OpSpec &op, DeviceContext &context);

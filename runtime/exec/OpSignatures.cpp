@@ -351,6 +351,11 @@ absl::Status OpChecker::check() {
           all.dims.push_back(dim);
     }
     SY_RETURN_IF_ERROR(dimsWithin(out, all, "result and operands"));
+    if (op_.epilogue && *op_.epilogue != fb::UnaryKind::Relu &&
+        *op_.epilogue != fb::UnaryKind::Gelu &&
+        *op_.epilogue != fb::UnaryKind::GeluTanh &&
+        *op_.epilogue != fb::UnaryKind::Silu)
+      return fail("an epilogue must be relu, gelu, gelu_tanh or silu");
     break;
   }
   case fb::OpKind::Unary: {

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct OpSpec {
   std::vector<int> operands;
   std::vector<int> results;
   fb::UnaryKind unary = fb::UnaryKind::Neg;
+  /// Einsum: the activation applied to its sums, if any.
+  std::optional<fb::UnaryKind> epilogue;
   fb::BinaryKind binary = fb::BinaryKind::Add;
   fb::ReduceKind reduce = fb::ReduceKind::Sum;
   fb::CollectiveReduction reduction = fb::CollectiveReduction::Sum;

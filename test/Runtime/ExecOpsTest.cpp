@@ -104,10 +104,12 @@ std::vector<float> referenceEinsum(const std::vector<Named> &operands,
   return {result.begin(), result.end()};
 }
 
-/// Runs einsum(operands) -> out of `dtype` and compares with the reference.
+/// Runs einsum(operands) -> out of `dtype`, with `epilogue` (relu or silu)
+/// if given, and compares with the reference.
 void checkEinsum(const std::vector<std::vector<TestDim>> &operands,
                  const std::vector<TestDim> &out,
-                 fb::DType dtype = fb::DType::F32) {
+                 fb::DType dtype = fb::DType::F32,
+                 std::optional<fb::UnaryKind> epilogue = std::nullopt) {
   SCOPED_TRACE(::testing::Message() << "einsum with " << operands.size()
                                     << " operands into rank " << out.size());
   ProgramBuilder p;
@@ -133,11 +135,18 @@ void checkEinsum(const std::vector<std::vector<TestDim>> &operands,
     named.push_back({operands[i], data});
   }
   int result = p.value(out, dtype);
-  p.op(fb::OpKind::Einsum, values, {result});
+  OpFields fields;
+  fields.epilogue = epilogue;
+  p.op(fb::OpKind::Einsum, values, {result}, fields);
   p.output("out", result);
   absl::StatusOr<RunResult> run = runProgram(p, inputs);
   ASSERT_TRUE(run.ok()) << run.status();
   std::vector<float> expected = referenceEinsum(named, out);
+  for (float &value : expected)
+    if (epilogue == fb::UnaryKind::Relu)
+      value = std::max(value, 0.0f);
+    else if (epilogue == fb::UnaryKind::Silu)
+      value = value / (1.0f + std::exp(-value));
   const HostTensor &actual = run->outputs[0].second;
   ASSERT_EQ(actual.numElements(), static_cast<int64_t>(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i) {
@@ -170,6 +179,15 @@ TEST(EinsumTest, OtherOperandCounts) {
   checkEinsum({{m, k}}, {m});
   checkEinsum({{m, k}, {k, n}, {n}}, {m});
   checkEinsum({{m, k}, {k, n}, {n, m}}, {k});
+}
+
+TEST(EinsumTest, Epilogues) {
+  const TestDim m{"m", 3}, k{"k", 5}, n{"n", 4}, b{"b", 2};
+  checkEinsum({{b, m, k}, {b, k, n}}, {b, m, n}, fb::DType::F32,
+              fb::UnaryKind::Relu);
+  checkEinsum({{m, k}, {k, n}}, {n, m}, fb::DType::F32, fb::UnaryKind::Silu);
+  checkEinsum({{m, b, k}, {k, b, n}}, {n, b, m}, fb::DType::BF16,
+              fb::UnaryKind::Relu);
 }
 
 TEST(EinsumTest, BF16) {

@@ -91,7 +91,7 @@ TEST(ExecutableLoadTest, CorruptOffsets) {
 
 TEST(ExecutableLoadTest, WrongVersion) {
   EXPECT_THAT(loadError(reluProgram().build(7)),
-              HasSubstr("format version 7 is not supported (expected 1)"));
+              HasSubstr("format version 7 is not supported (expected 2)"));
 }
 
 TEST(ExecutableLoadTest, OperandIndexOutOfRange) {
@@ -168,6 +168,16 @@ TEST(ExecutableLoadTest, OpSignatures) {
         p.op(fb::OpKind::Einsum, {a, b}, {c});
       },
       "dimension 'k' of [k:4, n:2] f32 is not in");
+  expectError(
+      [](ProgramBuilder &p) {
+        int a = p.value({{"m", 2}, {"k", 3}});
+        int b = p.value({{"k", 3}, {"n", 2}});
+        int c = p.value({{"m", 2}, {"n", 2}});
+        OpFields f;
+        f.epilogue = fb::UnaryKind::Exp;
+        p.op(fb::OpKind::Einsum, {a, b}, {c}, f);
+      },
+      "an epilogue must be relu, gelu, gelu_tanh or silu");
   expectError(
       [](ProgramBuilder &p) {
         int a = p.value({{"d", 4}});

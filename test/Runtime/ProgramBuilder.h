@@ -31,6 +31,7 @@ struct TestDim {
 /// The optional fields of an op.
 struct OpFields {
   fb::UnaryKind unary = fb::UnaryKind::Neg;
+  std::optional<fb::UnaryKind> epilogue;
   fb::BinaryKind binary = fb::BinaryKind::Add;
   fb::ReduceKind reduce = fb::ReduceKind::Sum;
   fb::CollectiveReduction reduction = fb::CollectiveReduction::Sum;
@@ -130,7 +131,9 @@ public:
           f.epsilon, f.exclusive,
           f.constant.empty() ? 0 : b.CreateVector(f.constant),
           b.CreateVector(f.gridAxes), f.axis, f.concatAxis,
-          b.CreateString("test.mlir:1")));
+          b.CreateString("test.mlir:1"),
+          f.epilogue ? flatbuffers::Optional<fb::UnaryKind>(*f.epilogue)
+                     : flatbuffers::nullopt));
     }
     auto bindings = [&](const std::vector<BindingRecord> &records) {
       std::vector<flatbuffers::Offset<fb::Binding>> list;

@@ -13,7 +13,7 @@
 namespace switchyard::executable {
 
 /// The version written into and required of every executable file.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 /// Byte alignment of every value in a device's arena.
 inline constexpr int64_t kArenaAlignment = 64;

@@ -53,6 +53,7 @@ struct OpRecord {
   exe::OpKind kind;
   std::vector<int32_t> operands, results;
   exe::UnaryKind unary = exe::UnaryKind::Neg;
+  std::optional<exe::UnaryKind> epilogue;
   exe::BinaryKind binary = exe::BinaryKind::Add;
   exe::ReduceKind reduce = exe::ReduceKind::Sum;
   exe::CollectiveReduction reduction = exe::CollectiveReduction::Sum;
@@ -195,8 +196,10 @@ FailureOr<OpRecord> Writer::lower(Operation *op) {
   };
   LogicalResult lowered =
       TypeSwitch<Operation *, LogicalResult>(op)
-          .Case([&](mtf::EinsumOp) {
+          .Case([&](mtf::EinsumOp einsum) {
             record.kind = exe::OpKind::Einsum;
+            if (std::optional<mtf::UnaryKind> epilogue = einsum.getEpilogue())
+              record.epilogue = static_cast<exe::UnaryKind>(*epilogue);
             return success();
           })
           .Case([&](mtf::UnaryOp unary) {
@@ -576,7 +579,9 @@ FailureOr<std::string> Writer::write(ExecutableStats *stats) {
         r.capacityDim.empty() ? nullptr : r.capacityDim.c_str(), r.capacity,
         r.epsilon, r.exclusive, r.constant.empty() ? nullptr : &r.constant,
         r.gridAxes.empty() ? nullptr : &r.gridAxes, r.axis, r.concatAxis,
-        r.location.c_str()));
+        r.location.c_str(),
+        r.epilogue ? flatbuffers::Optional<exe::UnaryKind>(*r.epilogue)
+                   : flatbuffers::nullopt));
 
   auto binding = [&](Value value, DictionaryAttr attrs, std::string fallback)
       -> FailureOr<flatbuffers::Offset<exe::Binding>> {

@@ -174,6 +174,22 @@ func.func @einsum_new_dim(%a: !mtf.tensor<[i:2], f32>) {
 
 // -----
 
+func.func @einsum_epilogue_not_activation(%a: !mtf.tensor<[i:2], f32>) {
+  // expected-error@+1 {{epilogue must be an activation (relu, gelu, gelu_tanh or silu), got 'exp'}}
+  %0 = mtf.einsum %a epilogue exp : (!mtf.tensor<[i:2], f32>) -> !mtf.tensor<[i:2], f32>
+  return
+}
+
+// -----
+
+func.func @einsum_epilogue_unknown(%a: !mtf.tensor<[i:2], f32>) {
+  // expected-error@+1 {{expected string or keyword containing one of the following enum values for attribute 'epilogue'}}
+  %0 = mtf.einsum %a epilogue softplus : (!mtf.tensor<[i:2], f32>) -> !mtf.tensor<[i:2], f32>
+  return
+}
+
+// -----
+
 func.func @unary_on_int(%a: !mtf.tensor<[i:2], i32>) {
   // expected-error@+1 {{'relu' is not defined on element type 'i32'}}
   %0 = mtf.unary relu %a : !mtf.tensor<[i:2], i32>

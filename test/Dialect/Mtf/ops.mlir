@@ -62,6 +62,11 @@ func.func @einsum(%x: !mtf.tensor<[batch:8, d_model:16], f32>,
   %t = mtf.einsum %x, %w, %s : (!mtf.tensor<[batch:8, d_model:16], f32>,
                                 !mtf.tensor<[d_model:16, d_ff:64], f32>,
                                 !mtf.tensor<[d_ff:64], f32>) -> !mtf.tensor<[], f32>
+  // An activation applied to the sums.
+  // CHECK: mtf.einsum %{{.*}}, %{{.*}} epilogue gelu_tanh : {{.*}} -> !mtf.tensor<[batch:8, d_ff:64], f32>
+  %g = mtf.einsum %x, %w epilogue gelu_tanh : (!mtf.tensor<[batch:8, d_model:16], f32>,
+                                               !mtf.tensor<[d_model:16, d_ff:64], f32>)
+                                              -> !mtf.tensor<[batch:8, d_ff:64], f32>
   return %y, %t : !mtf.tensor<[batch:8, d_ff:64], f32>, !mtf.tensor<[], f32>
 }
 
