@@ -33,7 +33,8 @@ struct PartitionPipelineOptions
       llvm::cl::init(false)};
 };
 
-/// Layout assignment, partitioning and collective clean-up.
+/// Layout assignment, partitioning, collective clean-up and epilogue
+/// fusion.
 void buildPartitionPipeline(mlir::OpPassManager &pm,
                             const PartitionPipelineOptions &options);
 

@@ -84,6 +84,28 @@ def CleanupCollectives : Pass<"sy-cleanup-collectives", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
+def FuseEpilogues : Pass<"sy-fuse-epilogues", "::mlir::ModuleOp"> {
+  let summary = "fold an activation into the einsum whose sums it takes";
+  let description = [{
+    An `mtf.unary` activation (relu, gelu, gelu_tanh, silu) whose operand is
+    an `mtf.einsum` without an epilogue and with no other use becomes that
+    einsum's `epilogue`. A runtime then applies it where it writes the sums
+    (a GEMM epilogue), and the buffer plan needs no value for the sums alone
+    (for an expert FFN, the `[experts, capacity, d_ff]` pre-activation).
+
+    Runs on partitioned programs: an einsum whose sums are partial there
+    (a contracted dimension split over the mesh) feeds an all_reduce or
+    reduce_scatter, not the activation, so only complete sums are fused.
+
+    ```mlir
+    %h = mtf.einsum %x, %wi : (...) -> !mtf.tensor<[b:8, f:64], f32>
+    %a = mtf.unary relu %h : !mtf.tensor<[b:8, f:64], f32>
+    // becomes
+    %a = mtf.einsum %x, %wi epilogue relu : (...) -> !mtf.tensor<[b:8, f:64], f32>
+    ```
+  }];
+}
+
 def SelectivePrecision : Pass<"sy-selective-precision", "::mlir::ModuleOp"> {
   let summary = "compute in bf16 (or f16) except the router, as Switch trains";
   let description = [{

@@ -13,12 +13,14 @@ void switchyard::buildPartitionPipeline(OpPassManager &pm,
       createAssignLayouts({options.mesh, options.layout, options.explain}));
   pm.addPass(createPartition());
   pm.addPass(createCleanupCollectives());
+  pm.addPass(createFuseEpilogues());
 }
 
 void switchyard::registerPartitionPipeline() {
   PassPipelineRegistration<PartitionPipelineOptions>(
       "switchyard-partition",
       "Assign layouts from mesh and layout rules, partition into the SPMD "
-      "program each device runs, and clean up its collectives",
+      "program each device runs, clean up its collectives and fold "
+      "activations into einsums",
       buildPartitionPipeline);
 }

@@ -47,9 +47,11 @@ switchyard::partitionModule(ModuleOp module, const CompileOptions &options) {
     pm.enableVerifier(options.verify);
     if (options.precision != "f32")
       pm.addPass(createSelectivePrecision({options.precision}));
-    pm.addPass(createAssignLayouts({mesh, options.layout, options.explain}));
-    pm.addPass(createPartition());
-    pm.addPass(createCleanupCollectives());
+    PartitionPipelineOptions pipeline;
+    pipeline.mesh = mesh;
+    pipeline.layout = options.layout;
+    pipeline.explain = options.explain;
+    buildPartitionPipeline(pm, pipeline);
     if (failed(pm.run(module)))
       return failure();
   }
