@@ -26,10 +26,12 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -377,6 +379,13 @@ int runRun(int argc, char **argv) {
   if (!place.ok())
     return fail(place.status());
   launchedPlace = *place;
+  if (launchedPlace) {
+    // A launched process ends with its launcher, so that none is left
+    // waiting for peers that nothing will start or end.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+      return fail(absl::AbortedError("the launcher has already ended"));
+  }
   if (launchedPlace && backendName != "cuda")
     return fail(absl::FailedPreconditionError(absl::StrCat(
         kRankVariable, " is set, as by --launch --backend cuda, but --backend "
