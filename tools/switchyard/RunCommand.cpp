@@ -116,7 +116,9 @@ static cl::opt<bool> printTiming(
     cl::sub(runCommand), cl::cat(runCategory));
 static cl::opt<double> timeoutSeconds(
     "collective-timeout",
-    cl::desc("Seconds a device waits in a collective before the run fails"),
+    cl::desc("Seconds a device waits in a collective before the run fails "
+             "(and, in a job of several processes, a process waits for the "
+             "others to join)"),
     cl::init(60), cl::sub(runCommand), cl::cat(runCategory));
 
 static cl::opt<int> launchCount(
