@@ -1,0 +1,92 @@
+//===- Indexing.cpp - Index spaces of the cuda backend's kernels ----------===//
+
+#include "runtime/cuda/Indexing.h"
+
+#include "runtime/exec/Program.h"
+#include "runtime/exec/Strided.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <algorithm>
+
+namespace switchyard::runtime::cuda {
+
+absl::StatusOr<Indexer>
+makeIndexer(const std::vector<int64_t> &shape,
+            const std::vector<std::vector<int64_t>> &strides) {
+  if (strides.size() > static_cast<size_t>(kMaxTensors))
+    return absl::UnimplementedError(absl::StrCat(
+        "a kernel addresses ", strides.size(), " tensors, over ", kMaxTensors));
+  std::vector<int64_t> dims;
+  std::vector<std::vector<int64_t>> kept(strides.size());
+  int64_t count = 1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    count *= shape[d];
+    if (shape[d] == 1)
+      continue;
+    bool merge = !dims.empty();
+    for (size_t k = 0; k < strides.size() && merge; ++k)
+      merge = kept[k].back() == strides[k][d] * shape[d];
+    if (merge) {
+      dims.back() *= shape[d];
+      for (size_t k = 0; k < strides.size(); ++k)
+        kept[k].back() = strides[k][d];
+      continue;
+    }
+    dims.push_back(shape[d]);
+    for (size_t k = 0; k < strides.size(); ++k)
+      kept[k].push_back(strides[k][d]);
+  }
+  if (dims.size() > static_cast<size_t>(kMaxRank))
+    return absl::UnimplementedError(
+        absl::StrCat("a kernel's index space has ", dims.size(),
+                     " dimensions, over ", kMaxRank));
+  Indexer index;
+  index.rank = static_cast<int32_t>(dims.size());
+  index.tensors = static_cast<int32_t>(strides.size());
+  index.count = count;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    index.shape[d] = dims[d];
+    for (size_t k = 0; k < strides.size(); ++k)
+      index.strides[k][d] = kept[k][d];
+  }
+  return index;
+}
+
+std::pair<std::vector<int64_t>, int64_t>
+blockAlong(const std::vector<int64_t> &shape, int axis, int64_t n,
+           int64_t rank) {
+  const std::vector<int64_t> strides = rowMajor(shape);
+  return {strides, rank * (shape[axis] / n) * strides[axis]};
+}
+
+std::vector<int64_t> blockShape(std::vector<int64_t> shape, int axis,
+                                int64_t n) {
+  shape[axis] /= n;
+  return shape;
+}
+
+std::vector<int64_t> rowMajor(const std::vector<int64_t> &shape) {
+  TensorSpec type;
+  for (int64_t size : shape)
+    type.dims.push_back({"", size, {}});
+  return rowMajorStrides(type);
+}
+
+bool blocksContiguous(const std::vector<int64_t> &shape, int axis) {
+  return std::all_of(shape.begin(), shape.begin() + axis,
+                     [](int64_t size) { return size == 1; });
+}
+
+absl::StatusOr<Indexer> blocksIndexer(const std::vector<int64_t> &shape,
+                                      int axis, int64_t n, bool pack) {
+  std::vector<int64_t> inTensor = rowMajor(shape);
+  inTensor.insert(inTensor.begin(), shape[axis] / n * inTensor[axis]);
+  std::vector<int64_t> blocks = blockShape(shape, axis, n);
+  blocks.insert(blocks.begin(), n);
+  if (pack)
+    return makeIndexer(blocks, {inTensor, rowMajor(blocks)});
+  return makeIndexer(blocks, {rowMajor(blocks), inTensor});
+}
+
+} // namespace switchyard::runtime::cuda
