@@ -3,6 +3,7 @@
 #ifndef SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
 #define SWITCHYARD_TOOLS_SWITCHYARD_COMMANDS_H
 
+#include "switchyard/Runtime/CpuRuntime.h"
 #include "switchyard/Runtime/SafeTensors.h"
 #include "switchyard/Runtime/Tensor.h"
 
@@ -27,6 +28,14 @@ int runRun(int argc, char **argv);
 int runGenerate();
 /// `switchyard explore`: searches meshes and layout rules.
 int runExplore();
+
+/// A session of `executable` on `backend` ("cpu", with `cpuOptions`, or
+/// "cuda", the mesh as virtual devices on one GPU), every device in this
+/// process; an error for another backend, a build without CUDA or no GPU.
+absl::StatusOr<std::unique_ptr<runtime::Session>>
+createSession(llvm::StringRef backend, const runtime::Executable &executable,
+              const runtime::WeightSource *weights,
+              const runtime::SessionOptions &cpuOptions = {});
 
 /// An integer input as i32, the type of ids in programs; int64 (NumPy's
 /// default) is narrowed, values outside the i32 range are an error.

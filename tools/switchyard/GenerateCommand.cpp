@@ -23,7 +23,8 @@ namespace switchyard::driver {
 
 cl::SubCommand generateCommand(
     "generate",
-    "Greedy generation with a Hugging Face seq2seq model on the CPU mesh.\n\n"
+    "Greedy generation with a Hugging Face seq2seq model on the CPU mesh, "
+    "or with --backend cuda on one GPU (the mesh as virtual devices).\n\n"
     "  switchyard generate path/to/model_dir --input input_ids=ids.npy \\\n"
     "      --max-new-tokens 16 --mesh b:2 --layout batch:b\n");
 
@@ -53,6 +54,12 @@ static cl::opt<std::string> meshSpec("mesh",
                                      cl::value_desc("axes"),
                                      cl::sub(generateCommand),
                                      cl::cat(generateCategory));
+static cl::opt<std::string> backendName(
+    "backend",
+    cl::desc("Where the devices run: cpu (threads, the default) or cuda "
+             "(virtual devices on one GPU)"),
+    cl::value_desc("cpu|cuda"), cl::init("cpu"), cl::sub(generateCommand),
+    cl::cat(generateCategory));
 static cl::opt<std::string> layoutSpec("layout", cl::desc("Layout rules"),
                                        cl::value_desc("rules"),
                                        cl::sub(generateCommand),
@@ -170,8 +177,8 @@ int runGenerate() {
     return fail(executable.status());
 
   CheckpointWeightSource weights(*checkpoint);
-  absl::StatusOr<std::unique_ptr<CpuSession>> session =
-      CpuSession::create(*executable, &weights);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      createSession(backendName, *executable, &weights);
   if (!session.ok())
     return fail(session.status());
   GenerateOptions options;

@@ -132,6 +132,34 @@ static cl::opt<int> launchCount(
              "here; when one fails the others are ended"),
     cl::value_desc("N"), cl::sub(runCommand), cl::cat(runCategory));
 
+absl::StatusOr<std::unique_ptr<Session>>
+createSession(StringRef backend, const Executable &executable,
+              const WeightSource *weights, const SessionOptions &cpuOptions) {
+  if (backend == "cpu") {
+    absl::StatusOr<std::unique_ptr<CpuSession>> session =
+        CpuSession::create(executable, weights, cpuOptions);
+    if (!session.ok())
+      return session.status();
+    return std::unique_ptr<Session>(std::move(*session));
+  }
+  if (backend != "cuda")
+    return absl::InvalidArgumentError(
+        ("--backend must be cpu or cuda, got '" + backend + "'").str());
+#ifdef SWITCHYARD_HAVE_CUDA
+  if (cudaDeviceCount() == 0)
+    return absl::FailedPreconditionError("--backend cuda: no CUDA device");
+  absl::StatusOr<std::unique_ptr<CudaSession>> session =
+      CudaSession::create(executable, weights);
+  if (!session.ok())
+    return session.status();
+  return std::unique_ptr<Session>(std::move(*session));
+#else
+  return absl::FailedPreconditionError(
+      "--backend cuda: switchyard was built without CUDA (configure with "
+      "-DSWITCHYARD_ENABLE_CUDA=ON)");
+#endif
+}
+
 absl::StatusOr<HostTensor> narrowToInt32(HostTensor tensor, StringRef name) {
   if (tensor.dtype() == DType::I32)
     return tensor;
@@ -469,26 +497,16 @@ int runRun(int argc, char **argv) {
 #ifdef SWITCHYARD_HAVE_NCCL
   std::unique_ptr<NcclJob> ncclJob;
 #endif
-  if (backendName == "cuda") {
-#ifdef SWITCHYARD_HAVE_CUDA
-    CudaSessionOptions cudaOptions;
-    if (processes) {
+  if (backendName == "cuda" && processes) {
+    // One GPU per process.
 #ifdef SWITCHYARD_HAVE_NCCL
-      absl::StatusOr<std::unique_ptr<NcclJob>> joined =
-          joinNcclJob(absl::Seconds(timeoutSeconds.getValue()));
-      if (!joined.ok())
-        return fail(joined.status());
-      ncclJob = std::move(*joined);
-      cudaOptions.job = ncclJob.get();
-#else
-      return fail(absl::FailedPreconditionError(
-          "--backend cuda across processes: switchyard was built without "
-          "NCCL (configure with -DSWITCHYARD_ENABLE_NCCL=ON)"));
-#endif
-    } else if (cudaDeviceCount() == 0) {
-      return fail(absl::FailedPreconditionError(
-          "--backend cuda: no CUDA device"));
-    }
+    absl::StatusOr<std::unique_ptr<NcclJob>> joined =
+        joinNcclJob(absl::Seconds(timeoutSeconds.getValue()));
+    if (!joined.ok())
+      return fail(joined.status());
+    ncclJob = std::move(*joined);
+    CudaSessionOptions cudaOptions;
+    cudaOptions.job = ncclJob.get();
     absl::StatusOr<std::unique_ptr<CudaSession>> created =
         CudaSession::create(*executable, weights, cudaOptions);
     if (!created.ok())
@@ -496,18 +514,15 @@ int runRun(int argc, char **argv) {
     session = std::move(*created);
 #else
     return fail(absl::FailedPreconditionError(
-        "--backend cuda: switchyard was built without CUDA (configure with "
-        "-DSWITCHYARD_ENABLE_CUDA=ON)"));
+        "--backend cuda across processes: switchyard was built without "
+        "NCCL (configure with -DSWITCHYARD_ENABLE_NCCL=ON)"));
 #endif
-  } else if (backendName == "cpu") {
-    absl::StatusOr<std::unique_ptr<CpuSession>> created =
-        CpuSession::create(*executable, weights, sessionOptions);
+  } else {
+    absl::StatusOr<std::unique_ptr<Session>> created =
+        createSession(backendName, *executable, weights, sessionOptions);
     if (!created.ok())
       return fail(created.status());
     session = std::move(*created);
-  } else {
-    return fail(absl::InvalidArgumentError(
-        "--backend must be cpu or cuda, got '" + backendName + "'"));
   }
   RunOptions options;
   options.collectiveTimeout = absl::Seconds(timeoutSeconds.getValue());
