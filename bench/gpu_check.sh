@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: runs every GPU test (the cuda runtime's
 # unit tests, the equivalence and property suites and the Hugging Face
-# parity suite on the cuda backend, and jobs of one process per GPU over
-# NCCL) and the GPU MoE-layer benchmark, and writes everything to one
-# report file.
+# parity suite on the cuda backend, jobs of one process per GPU over
+# NCCL, and greedy generation against the cpu backend) and the GPU
+# MoE-layer benchmark, and writes everything to one report file.
 #
 #   bench/gpu_check.sh [BUILD_DIR] [REPORT]
 #       builds Switchyard with the cuda backend in BUILD_DIR (default:
@@ -149,6 +149,20 @@ if [ "$gpus" -ge 2 ]; then
 else
   echo "gpu_check: one GPU, so no job of several processes (NCCL takes" \
     "one process per GPU)" | tee -a "$report"
+fi
+
+section "switchyard generate --backend cuda against --backend cpu"
+hf="$repo/test/HF/data/switch-e8-nodrop-step2-gelu"
+generate=("$switchyard" generate "$hf" --input "$hf/inputs.safetensors"
+  --max-new-tokens 6 --mesh b:2,e:2 --layout 'batch:b;experts:e')
+if cpu_ids="$("${generate[@]}" --backend cpu 2>&1)" &&
+  gpu_ids="$("${generate[@]}" --backend cuda 2>&1)" &&
+  [ "$cpu_ids" = "$gpu_ids" ]; then
+  printf '%s\ngpu_check: the same greedy ids\n' "$gpu_ids" | tee -a "$report"
+else
+  printf 'cpu:\n%s\ncuda:\n%s\ngpu_check: generate FAILED or differs\n' \
+    "${cpu_ids:-}" "${gpu_ids:-}" | tee -a "$report"
+  status=1
 fi
 
 section "GPU MoE layer benchmark"
