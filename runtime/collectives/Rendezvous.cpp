@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -152,6 +153,26 @@ absl::StatusOr<int> connectUntil(const std::string &address,
           absl::StrCat("nothing listens at the rendezvous address ", address));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+/// Carries out SWITCHYARD_RENDEZVOUS_FAULT (Rendezvous.h) for `rank`.
+absl::Status injectFault(int rank) {
+  const char *spec = std::getenv("SWITCHYARD_RENDEZVOUS_FAULT");
+  if (spec == nullptr || *spec == '\0')
+    return absl::OkStatus();
+  const std::pair<std::string, std::string> parts = absl::StrSplit(spec, ':');
+  int target = 0;
+  if (!absl::SimpleAtoi(parts.first, &target) ||
+      (parts.second != "exit" && parts.second != "stall"))
+    return absl::InvalidArgumentError(
+        absl::StrCat("SWITCHYARD_RENDEZVOUS_FAULT='", spec,
+                     "' must be RANK:MODE, MODE exit or stall"));
+  if (target != rank)
+    return absl::OkStatus();
+  if (parts.second == "exit")
+    std::_Exit(70);
+  while (true)
+    pause();
 }
 
 absl::StatusOr<int> parseVariable(const char *name, int min) {
@@ -308,6 +329,7 @@ absl::StatusOr<std::string> rendezvous(const JobPlace &place,
     return absl::Status(status.code(),
                         absl::StrCat(where, ": ", status.message()));
   };
+  SY_RETURN_IF_ERROR(injectFault(place.rank));
   absl::StatusOr<int> fd = connectUntil(place.address, deadline);
   if (!fd.ok())
     return inContext(fd.status());

@@ -11,6 +11,10 @@
 // SWITCHYARD_RANK, SWITCHYARD_WORLD_SIZE and SWITCHYARD_RENDEZVOUS
 // (host:port).
 //
+// Test hook: SWITCHYARD_RENDEZVOUS_FAULT=RANK:MODE makes rank RANK fail on
+// purpose when it comes to the rendezvous. MODE exit: exit with code 70;
+// stall: stop there for good.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef SWITCHYARD_RUNTIME_RENDEZVOUS_H
@@ -77,7 +81,8 @@ private:
 /// A process's side: connects to the server at `place.address` (retrying
 /// until it listens), gives its rank and the job size, and returns rank 0's
 /// key, which is `key` on rank 0 (and `key` is ignored elsewhere). Fails
-/// after `timeout`, or with the server's reason.
+/// after `timeout`, with the server's reason, or for a malformed
+/// SWITCHYARD_RENDEZVOUS_FAULT.
 [[nodiscard]] absl::StatusOr<std::string> rendezvous(const JobPlace &place,
                                                      const std::string &key,
                                                      absl::Duration timeout);
