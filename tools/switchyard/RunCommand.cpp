@@ -493,10 +493,11 @@ int runRun(int argc, char **argv) {
     printer = launchedPlace->rank == 0;
     processes = launchedPlace->size;
   }
-  std::unique_ptr<Session> session;
 #ifdef SWITCHYARD_HAVE_NCCL
+  // Declared before the session, which uses it, so that it outlives it.
   std::unique_ptr<NcclJob> ncclJob;
 #endif
+  std::unique_ptr<Session> session;
   if (backendName == "cuda" && processes) {
     // One GPU per process.
 #ifdef SWITCHYARD_HAVE_NCCL
