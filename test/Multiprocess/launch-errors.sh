@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `switchyard run --launch N` refuses, with a clear message and a non-zero
 # exit and before starting any process, an N below 1, an N that does not
-# divide the mesh size, and a process that an MPI launcher already started.
+# divide the mesh size, and a process that an MPI launcher already started
+# (with either backend).
 #   launch-errors.sh MPIEXEC SWITCHYARD MODEL WORKDIR
 set -uo pipefail
 mpiexec=$1 switchyard=$2 model=$3 dir=$4
@@ -29,4 +30,6 @@ expect 'has 4 devices, which do not split evenly over 3 MPI processes' \
   "${run[@]}" --launch=3
 expect '^switchyard run: FAILED_PRECONDITION: --launch: this process was already started by an MPI launcher' \
   "$mpiexec" --oversubscribe -np 1 "${run[@]}" --launch 2
+expect '^switchyard run: FAILED_PRECONDITION: --launch: this process was already started by an MPI launcher' \
+  "$mpiexec" --oversubscribe -np 1 "${run[@]}" --launch 4 --backend cuda
 exit $((failures > 0))

@@ -320,6 +320,13 @@ static int launchGpuProcesses(int argc, char **argv, const Mesh &mesh) {
 /// status, and its handling of SIGINT and SIGTERM (forwarded to every rank),
 /// are the command's own. Returns only on an error.
 static int launch(int argc, char **argv) {
+#ifdef SWITCHYARD_HAVE_MPI
+  if (MpiJob::launched())
+    return fail(absl::FailedPreconditionError(
+        "--launch: this process was already started by an MPI launcher; give "
+        "the number of processes either to the launcher (mpirun -np N) or to "
+        "--launch, not both"));
+#endif
   if (launchCount < 1)
     return fail(absl::InvalidArgumentError(absl::StrCat(
         "--launch needs at least 1 process, got ", launchCount.getValue())));
@@ -335,11 +342,6 @@ static int launch(int argc, char **argv) {
       "--launch: switchyard was built without MPI (install MPI and configure "
       "with -DSWITCHYARD_ENABLE_MPI=ON)"));
 #else
-  if (MpiJob::launched())
-    return fail(absl::FailedPreconditionError(
-        "--launch: this process was already started by an MPI launcher; give "
-        "the number of processes either to the launcher (mpirun -np N) or to "
-        "--launch, not both"));
   if (absl::StatusOr<int64_t> perProcess =
           MpiJob::devicesPerProcess(executable->mesh(), launchCount);
       !perProcess.ok())
