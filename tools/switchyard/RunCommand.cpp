@@ -411,13 +411,11 @@ int runRun(int argc, char **argv) {
   if (!place.ok())
     return fail(place.status());
   launchedPlace = *place;
-  if (launchedPlace) {
-    // A launched process ends with its launcher, so that none is left
-    // waiting for peers that nothing will start or end.
+  // A launched process ends with its launcher, so that none is left waiting
+  // for peers that nothing will start or end. (One whose launcher ended
+  // before this gives up at the rendezvous after --collective-timeout.)
+  if (launchedPlace)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1)
-      return fail(absl::AbortedError("the launcher has already ended"));
-  }
   if (launchedPlace && backendName != "cuda")
     return fail(absl::FailedPreconditionError(absl::StrCat(
         kRankVariable, " is set, as by --launch --backend cuda, but --backend "
