@@ -850,57 +850,59 @@ absl::Status CudaSession::State::runNcclCollective(int index) {
   std::byte *packed = d.scratch;
   std::byte *received =
       d.scratch + alignUp(std::max(in.byteSize(), out.byteSize()));
-  // The blocks of `value` (of `shape`) along `axis` in one piece each.
-  auto blocksOf = [&](const void *value, const std::vector<int64_t> &shape,
-                      int axis) -> absl::StatusOr<const void *> {
-    if (blocksContiguous(shape, axis))
+  // The blocks of `value`, laid out by `layout`, in one piece each (as they
+  // already are where the layout has one row).
+  auto blocksOf = [&](const void *value,
+                      BlockLayout layout) -> absl::StatusOr<const void *> {
+    if (layout.outer == 1)
       return value;
-    SY_ASSIGN_OR_RETURN(Indexer ix, blocksIndexer(shape, axis, n, true));
+    SY_ASSIGN_OR_RETURN(Indexer ix, blocksIndexer(layout, n, true));
     launchStridedCopy(d.stream, elementSize, value, packed, ix);
     return packed;
   };
-  // Where to receive blocks bound for `dst` (of `shape`) along `axis`, and
-  // what puts them in place afterwards.
-  auto receiveInto = [&](const std::vector<int64_t> &shape,
-                         int axis) -> std::pair<void *, bool> {
-    return blocksContiguous(shape, axis)
-               ? std::make_pair(dst, false)
-               : std::make_pair<void *>(received, true);
+  // Where blocks bound for `dst`, laid out by `layout`, are received.
+  auto receiveInto = [&](BlockLayout layout) -> void * {
+    return layout.outer == 1 ? dst : received;
   };
-  auto unpack = [&](const std::vector<int64_t> &shape,
-                    int axis) -> absl::Status {
-    SY_ASSIGN_OR_RETURN(Indexer ix, blocksIndexer(shape, axis, n, false));
+  // Puts the blocks received for `dst` in place.
+  auto unpack = [&](BlockLayout layout) -> absl::Status {
+    if (layout.outer == 1)
+      return absl::OkStatus();
+    SY_ASSIGN_OR_RETURN(Indexer ix, blocksIndexer(layout, n, false));
     launchStridedCopy(d.stream, elementSize, received, dst, ix);
     return absl::OkStatus();
   };
   const int axis = static_cast<int>(op.axis);
   const bool average = op.reduction == fb::CollectiveReduction::Average;
-  const ReduceOp reduce =
-      op.reduction == fb::CollectiveReduction::Max   ? ReduceOp::Max
-      : op.reduction == fb::CollectiveReduction::Min ? ReduceOp::Min
-                                                     : ReduceOp::Sum;
+  const ReduceOp reduce = reduceOpOf(op.reduction);
   switch (op.kind) {
   case fb::OpKind::AllReduce:
     return job.allReduce(group, in.dtype, src, dst, in.numElements(), reduce,
                          average, d.stream);
   case fb::OpKind::ReduceScatter: {
-    SY_ASSIGN_OR_RETURN(const void *blocks, blocksOf(src, in.shape(), axis));
+    SY_ASSIGN_OR_RETURN(BlockLayout split,
+                        blockLayoutAlong(in.shape(), axis, n));
+    SY_ASSIGN_OR_RETURN(const void *blocks, blocksOf(src, split));
     return job.reduceScatter(group, in.dtype, blocks, dst, out.numElements(),
                              reduce, average, d.stream);
   }
   case fb::OpKind::AllGather: {
-    const auto [target, scattered] = receiveInto(out.shape(), axis);
-    SY_RETURN_IF_ERROR(
-        job.allGather(group, src, target, in.byteSize(), d.stream));
-    return scattered ? unpack(out.shape(), axis) : absl::OkStatus();
+    SY_ASSIGN_OR_RETURN(BlockLayout joined,
+                        blockLayoutAlong(out.shape(), axis, n));
+    SY_RETURN_IF_ERROR(job.allGather(group, src, receiveInto(joined),
+                                     in.byteSize(), d.stream));
+    return unpack(joined);
   }
   case fb::OpKind::AllToAll: {
-    const int concat = static_cast<int>(op.concatAxis);
-    SY_ASSIGN_OR_RETURN(const void *blocks, blocksOf(src, in.shape(), axis));
-    const auto [target, scattered] = receiveInto(out.shape(), concat);
-    SY_RETURN_IF_ERROR(
-        job.allToAll(group, blocks, target, in.byteSize() / n, d.stream));
-    return scattered ? unpack(out.shape(), concat) : absl::OkStatus();
+    SY_ASSIGN_OR_RETURN(BlockLayout split,
+                        blockLayoutAlong(in.shape(), axis, n));
+    SY_ASSIGN_OR_RETURN(
+        BlockLayout joined,
+        blockLayoutAlong(out.shape(), static_cast<int>(op.concatAxis), n));
+    SY_ASSIGN_OR_RETURN(const void *blocks, blocksOf(src, split));
+    SY_RETURN_IF_ERROR(job.allToAll(group, blocks, receiveInto(joined),
+                                    in.byteSize() / n, d.stream));
+    return unpack(joined);
   }
   default:
     return absl::InternalError(
@@ -929,18 +931,7 @@ absl::Status CudaSession::State::gatherNcclOutputs() {
   }
   return absl::OkStatus();
 }
-absl::Status CudaSession::State::finish(int64_t device,
-                                        absl::Duration timeout) {
-  if (options.job)
-    return options.job->wait(devices[device].stream, timeout);
-  return cudaStatus(cudaStreamSynchronize(devices[device].stream), __FILE__,
-                    __LINE__);
-}
 #else
-absl::Status CudaSession::State::finish(int64_t device, absl::Duration) {
-  return cudaStatus(cudaStreamSynchronize(devices[device].stream), __FILE__,
-                    __LINE__);
-}
 absl::Status CudaSession::State::runNcclCollective(int) {
   return absl::FailedPreconditionError("switchyard was built without NCCL");
 }
@@ -948,6 +939,16 @@ absl::Status CudaSession::State::gatherNcclOutputs() {
   return absl::FailedPreconditionError("switchyard was built without NCCL");
 }
 #endif
+
+absl::Status CudaSession::State::finish(int64_t device,
+                                        absl::Duration timeout) {
+#ifdef SWITCHYARD_HAVE_NCCL
+  if (options.job)
+    return options.job->wait(devices[device].stream, timeout);
+#endif
+  return cudaStatus(cudaStreamSynchronize(devices[device].stream), __FILE__,
+                    __LINE__);
+}
 
 absl::Status CudaSession::State::runOp(int index, int64_t device) {
   const OpSpec &op = program->ops[index];

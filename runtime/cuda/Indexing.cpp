@@ -7,8 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 
-#include <algorithm>
-
 namespace switchyard::runtime::cuda {
 
 absl::StatusOr<Indexer>
@@ -73,20 +71,17 @@ std::vector<int64_t> rowMajor(const std::vector<int64_t> &shape) {
   return rowMajorStrides(type);
 }
 
-bool blocksContiguous(const std::vector<int64_t> &shape, int axis) {
-  return std::all_of(shape.begin(), shape.begin() + axis,
-                     [](int64_t size) { return size == 1; });
-}
-
-absl::StatusOr<Indexer> blocksIndexer(const std::vector<int64_t> &shape,
-                                      int axis, int64_t n, bool pack) {
-  std::vector<int64_t> inTensor = rowMajor(shape);
-  inTensor.insert(inTensor.begin(), shape[axis] / n * inTensor[axis]);
-  std::vector<int64_t> blocks = blockShape(shape, axis, n);
-  blocks.insert(blocks.begin(), n);
+absl::StatusOr<Indexer> blocksIndexer(BlockLayout layout, int64_t n,
+                                      bool pack) {
+  // Member j's run of row r: at (r n + j) inner in the buffer, at
+  // (j outer + r) inner in the pieces.
+  const std::vector<int64_t> inBuffer = {layout.inner, n * layout.inner, 1};
+  const std::vector<int64_t> inPieces = {layout.outer * layout.inner,
+                                         layout.inner, 1};
+  const std::vector<int64_t> space = {n, layout.outer, layout.inner};
   if (pack)
-    return makeIndexer(blocks, {inTensor, rowMajor(blocks)});
-  return makeIndexer(blocks, {rowMajor(blocks), inTensor});
+    return makeIndexer(space, {inBuffer, inPieces});
+  return makeIndexer(space, {inPieces, inBuffer});
 }
 
 } // namespace switchyard::runtime::cuda

@@ -10,6 +10,7 @@
 #define SWITCHYARD_RUNTIME_CUDA_INDEXING_H
 
 #include "runtime/cuda/CudaKernels.h"
+#include "switchyard/Runtime/Collective.h"
 
 #include "absl/status/statusor.h"
 
@@ -39,16 +40,11 @@ blockAlong(const std::vector<int64_t> &shape, int axis, int64_t n,
 std::vector<int64_t> blockShape(std::vector<int64_t> shape, int axis,
                                 int64_t n);
 
-/// Whether the blocks of a tensor of `shape` along `axis` each lie in one
-/// piece, in order: no dimension before `axis` is larger than 1.
-bool blocksContiguous(const std::vector<int64_t> &shape, int axis);
-
-/// An indexer that copies the `n` blocks of a tensor of `shape` along
-/// `axis` into an array [n, block shape] (`pack`: strides {tensor, array}),
-/// or back (strides {array, tensor}).
-[[nodiscard]] absl::StatusOr<Indexer>
-blocksIndexer(const std::vector<int64_t> &shape, int axis, int64_t n,
-              bool pack);
+/// An indexer that copies the `n` member blocks of a buffer laid out by
+/// `layout` (Collective.h) into one piece each, in member order (`pack`:
+/// strides {buffer, pieces}), or back (strides {pieces, buffer}).
+[[nodiscard]] absl::StatusOr<Indexer> blocksIndexer(BlockLayout layout,
+                                                    int64_t n, bool pack);
 
 } // namespace switchyard::runtime::cuda
 

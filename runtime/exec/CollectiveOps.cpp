@@ -16,8 +16,6 @@
 
 namespace switchyard::runtime {
 
-namespace {
-
 ReduceOp reduceOpOf(fb::CollectiveReduction reduction) {
   switch (reduction) {
   case fb::CollectiveReduction::Max:
@@ -28,6 +26,8 @@ ReduceOp reduceOpOf(fb::CollectiveReduction reduction) {
     return ReduceOp::Sum;
   }
 }
+
+namespace {
 
 /// Divides `count` elements of `data` by `n` (an average's last step).
 void divide(DType dtype, void *data, int64_t count, int64_t n) {

@@ -67,6 +67,10 @@ absl::Status runRoutingOp(const OpSpec &op, DeviceContext &context);
 /// The statistics kind of a collective op kind.
 CollectiveKind collectiveKindOf(fb::OpKind kind);
 
+/// The reduction a collective's endpoint runs for `reduction`: Sum for Sum
+/// and Average (whose division is the caller's).
+ReduceOp reduceOpOf(fb::CollectiveReduction reduction);
+
 /// all_reduce, all_gather, all_slice, all_to_all, reduce_scatter.
 absl::Status runCollectiveOp(const OpSpec &op, DeviceContext &context);
 

@@ -60,10 +60,11 @@ std::vector<float> memberTensor(const std::vector<int64_t> &shape,
 std::vector<float> packed(const std::vector<float> &value,
                           const std::vector<int64_t> &shape, int axis,
                           int64_t n) {
-  if (blocksContiguous(shape, axis))
+  const BlockLayout layout = *blockLayoutAlong(shape, axis, n);
+  if (layout.outer == 1)
     return value;
   std::vector<float> blocks(value.size());
-  copy(*blocksIndexer(shape, axis, n, true), value, blocks);
+  copy(*blocksIndexer(layout, n, true), value, blocks);
   return blocks;
 }
 
@@ -72,18 +73,25 @@ std::vector<float> packed(const std::vector<float> &value,
 std::vector<float> unpacked(const std::vector<float> &blocks,
                             const std::vector<int64_t> &shape, int axis,
                             int64_t n) {
-  if (blocksContiguous(shape, axis))
+  const BlockLayout layout = *blockLayoutAlong(shape, axis, n);
+  if (layout.outer == 1)
     return blocks;
   std::vector<float> value(blocks.size());
-  copy(*blocksIndexer(shape, axis, n, false), blocks, value);
+  copy(*blocksIndexer(layout, n, false), blocks, value);
   return value;
 }
 
+/// Whether the blocks of `shape` along `axis` each lie in one piece, which
+/// the backend sends and receives in place.
+bool inOnePiece(const std::vector<int64_t> &shape, int axis) {
+  return blockLayoutAlong(shape, axis, 2)->outer == 1;
+}
+
 TEST(CudaIndexingTest, BlocksContiguous) {
-  EXPECT_TRUE(blocksContiguous({4, 6}, 0));
-  EXPECT_TRUE(blocksContiguous({1, 4, 6}, 1));
-  EXPECT_FALSE(blocksContiguous({3, 4, 6}, 1));
-  EXPECT_FALSE(blocksContiguous({1, 2, 4}, 2));
+  EXPECT_TRUE(inOnePiece({4, 6}, 0));
+  EXPECT_TRUE(inOnePiece({1, 4, 6}, 1));
+  EXPECT_FALSE(inOnePiece({3, 4, 6}, 1));
+  EXPECT_FALSE(inOnePiece({1, 2, 4}, 2));
 }
 
 TEST(CudaIndexingTest, PackAndUnpackBlocks) {

@@ -196,15 +196,15 @@ absl::Status NcclJob::wait(CUstream_st *stream, absl::Duration timeout) {
   SY_RETURN_IF_ERROR(usable());
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  std::vector<ncclComm_t> comms = {world_};
+  for (const auto &[key, group] : groups_)
+    comms.push_back(group.comm);
   for (int polls = 0;; ++polls) {
     const cudaError_t done = cudaStreamQuery(stream);
     if (done == cudaSuccess)
       return absl::OkStatus();
     if (done != cudaErrorNotReady)
       return cudaError(done, "running on the GPU");
-    std::vector<ncclComm_t> comms = {world_};
-    for (const auto &[key, group] : groups_)
-      comms.push_back(group.comm);
     for (ncclComm_t comm : comms) {
       ncclResult_t asyncError = ncclSuccess;
       SY_RETURN_IF_ERROR(ncclStatus(ncclCommGetAsyncError(comm, &asyncError),
