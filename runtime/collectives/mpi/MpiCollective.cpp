@@ -111,6 +111,27 @@ absl::StatusOr<bool> waitUntil(std::vector<MPI_Request> &requests,
   }
 }
 
+/// Waits for `request`, a call every rank makes, until `deadline`; a timeout
+/// fails it with "WHERE: timed out after TIMEOUT waiting for ranks that
+/// WHY". A failure breaks the job, which keeps `a` and `b`, since MPI may
+/// still write into them.
+absl::Status awaitJobCall(MpiJob::Shared &shared,
+                          std::vector<MPI_Request> &request, Deadline deadline,
+                          absl::Duration timeout, absl::string_view where,
+                          absl::string_view why, std::vector<std::byte> &a,
+                          std::vector<std::byte> &b) {
+  absl::StatusOr<bool> done = waitUntil(request, deadline, where);
+  if (done.ok() && !*done)
+    done = absl::DeadlineExceededError(
+        absl::StrCat(where, ": timed out after ", absl::FormatDuration(timeout),
+                     " waiting for ranks that ", why));
+  if (!done.ok()) {
+    shared.fail(done.status(), a, b);
+    return done.status();
+  }
+  return absl::OkStatus();
+}
+
 /// One message of an exchange: `bytes` bytes to or from group member
 /// `member`.
 struct Transfer {
@@ -591,15 +612,9 @@ absl::Status MpiJob::sumStats(RunStats &stats, absl::Duration timeout) {
                                 op, shared_->comm, request.data());
         rc != MPI_SUCCESS)
       return mpiError(where, rc);
-    absl::StatusOr<bool> done = waitUntil(request, deadline, where);
-    if (done.ok() && !*done)
-      done = absl::DeadlineExceededError(absl::StrCat(
-          where, ": timed out after ", absl::FormatDuration(timeout),
-          " waiting for ranks that did not finish the run"));
-    if (!done.ok()) {
-      shared_->fail(done.status(), send, recv);
-      return done.status();
-    }
+    SY_RETURN_IF_ERROR(awaitJobCall(*shared_, request, deadline, timeout,
+                                    where, "did not finish the run", send,
+                                    recv));
     std::memcpy(values.data(), recv.data(), bytes);
     return absl::OkStatus();
   };
@@ -658,17 +673,8 @@ absl::Status MpiJob::broadcast(std::string &bytes, absl::Duration timeout) {
                             MPI_BYTE, 0, shared_->comm, request.data());
         rc != MPI_SUCCESS)
       return mpiError(where, rc);
-    absl::StatusOr<bool> done = waitUntil(request, deadline, where);
-    if (done.ok() && !*done)
-      done = absl::DeadlineExceededError(
-          absl::StrCat(where, ": timed out after ",
-                       absl::FormatDuration(timeout),
-                       " waiting for ranks that did not arrive"));
-    if (!done.ok()) {
-      shared_->fail(done.status(), size, data);
-      return done.status();
-    }
-    return absl::OkStatus();
+    return awaitJobCall(*shared_, request, deadline, timeout, where,
+                        "did not arrive", size, data);
   };
   const int64_t length = static_cast<int64_t>(bytes.size());
   std::memcpy(size.data(), &length, sizeof(length));
