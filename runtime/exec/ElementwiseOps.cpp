@@ -292,19 +292,18 @@ absl::Status runGather(const OpSpec &op, DeviceContext &c) {
   const auto *ids = static_cast<const int32_t *>(c.data(op.operands[1]));
   for (int64_t i = 0; i < indices.numElements(); ++i)
     if (ids[i] < 0 || ids[i] >= rows)
-      return absl::InvalidArgumentError(
-          absl::StrCat("index ", ids[i], " (element ", i,
-                       " of the device's indices) is "
-                       "outside [0, ",
-                       rows, ") along '", op.dim, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "index ", ids[i], " (element ", i, " of the device's indices) is "
+          "outside [0, ", rows, ") along '", op.dim, "'"));
   StridedLoop loop(out.shape(), {rowMajorStrides(out), stridesIn(indices, out),
                                  stridesIn(table, out)});
   visitDType(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     const auto *t = static_cast<const Storage<T> *>(c.data(op.operands[0]));
     auto *r = static_cast<Storage<T> *>(c.data(op.results[0]));
-    loop.run(
-        [&](const int64_t *o) { r[o[0]] = t[o[2] + ids[o[1]] * rowStride]; });
+    loop.run([&](const int64_t *o) {
+      r[o[0]] = t[o[2] + ids[o[1]] * rowStride];
+    });
   });
   return absl::OkStatus();
 }
