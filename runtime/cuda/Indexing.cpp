@@ -15,26 +15,8 @@ makeIndexer(const std::vector<int64_t> &shape,
   if (strides.size() > static_cast<size_t>(kMaxTensors))
     return absl::UnimplementedError(absl::StrCat(
         "a kernel addresses ", strides.size(), " tensors, over ", kMaxTensors));
-  std::vector<int64_t> dims;
-  std::vector<std::vector<int64_t>> kept(strides.size());
-  int64_t count = 1;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    count *= shape[d];
-    if (shape[d] == 1)
-      continue;
-    bool merge = !dims.empty();
-    for (size_t k = 0; k < strides.size() && merge; ++k)
-      merge = kept[k].back() == strides[k][d] * shape[d];
-    if (merge) {
-      dims.back() *= shape[d];
-      for (size_t k = 0; k < strides.size(); ++k)
-        kept[k].back() = strides[k][d];
-      continue;
-    }
-    dims.push_back(shape[d]);
-    for (size_t k = 0; k < strides.size(); ++k)
-      kept[k].push_back(strides[k][d]);
-  }
+  const StridedLoop loop(shape, strides);
+  const std::vector<int64_t> &dims = loop.shape();
   if (dims.size() > static_cast<size_t>(kMaxRank))
     return absl::UnimplementedError(
         absl::StrCat("a kernel's index space has ", dims.size(),
@@ -42,11 +24,11 @@ makeIndexer(const std::vector<int64_t> &shape,
   Indexer index;
   index.rank = static_cast<int32_t>(dims.size());
   index.tensors = static_cast<int32_t>(strides.size());
-  index.count = count;
+  index.count = loop.numElements();
   for (size_t d = 0; d < dims.size(); ++d) {
     index.shape[d] = dims[d];
     for (size_t k = 0; k < strides.size(); ++k)
-      index.strides[k][d] = kept[k][d];
+      index.strides[k][d] = loop.strides()[k][d];
   }
   return index;
 }

@@ -20,9 +20,9 @@
 
 namespace switchyard::runtime::cuda {
 
-/// An indexer over `shape` addressing one tensor per stride vector: size-1
-/// dimensions dropped and neighbours every tensor addresses contiguously
-/// merged, as in StridedLoop.
+/// An indexer over `shape` addressing one tensor per stride vector, over
+/// the index space a StridedLoop of them walks (size-1 dimensions dropped,
+/// neighbours every tensor addresses contiguously merged).
 [[nodiscard]] absl::StatusOr<Indexer>
 makeIndexer(const std::vector<int64_t> &shape,
             const std::vector<std::vector<int64_t>> &strides);

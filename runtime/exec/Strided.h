@@ -36,6 +36,11 @@ public:
               std::vector<std::vector<int64_t>> strides);
 
   int64_t numElements() const { return numElements_; }
+  /// The index space it walks: size-1 dimensions dropped, neighbours every
+  /// tensor steps through as through one merged; and each tensor's strides
+  /// in it.
+  const std::vector<int64_t> &shape() const { return shape_; }
+  const std::vector<std::vector<int64_t>> &strides() const { return strides_; }
 
   /// Calls `body(offsets)` for every index in row-major order, where
   /// offsets[k] is the element offset of the index in tensor k.
