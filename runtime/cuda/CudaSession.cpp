@@ -22,6 +22,7 @@
 
 #include "runtime/cuda/CudaKernels.h"
 #include "runtime/cuda/CudaStatus.h"
+#include "runtime/cuda/EpilogueGemm.h"
 #include "runtime/cuda/Indexing.h"
 #include "runtime/exec/Einsum.h"
 #include "runtime/exec/HostBinding.h"
@@ -165,6 +166,9 @@ struct Device {
   int32_t *error = nullptr;
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
+  /// cuBLASLt and its workspace, where einsums run with their epilogue.
+  cublasLtHandle_t blasLt = nullptr;
+  void *ltWorkspace = nullptr;
   /// Recorded when the device reaches a collective and when it leaves it.
   cudaEvent_t ready = nullptr, done = nullptr;
   /// Recorded before the first op and after the last (RunStats::deviceTime).
@@ -187,6 +191,9 @@ struct CudaSession::State {
   /// The mesh devices this process runs: all, or in an NCCL job its rank's.
   std::vector<int64_t> local;
   std::vector<std::unique_ptr<EinsumLayout>> einsums;
+  /// By op: the cuBLASLt GEMM of an einsum that applies its epilogue; null
+  /// where the epilogue runs after the GEMM (launchUnary).
+  std::vector<std::unique_ptr<EpilogueGemm>> epilogueGemms;
   /// (value, offset in the saved region) of weights whose bytes others
   /// reuse; (op, offset in the constants region) of constant ops.
   std::vector<std::pair<int, int64_t>> savedWeights, constants;
@@ -211,13 +218,18 @@ struct CudaSession::State {
     return program->values[value].type;
   }
 
+  /// Whether einsum op `index` may run as an EpilogueGemm: an epilogue
+  /// cuBLASLt has, a GEMM that writes its result in place, in float32 or
+  /// in half precision without widening.
+  bool takesEpilogueGemm(int index) const;
+  /// Makes epilogueGemms, after allocate().
+  absl::Status makeEpilogueGemms();
   absl::Status allocate();
   absl::Status runOp(int index, int64_t device);
   absl::Status runEinsum(int index, int64_t device);
   /// A bf16 or f16 einsum whose operands pack by copying: half-precision
   /// operands and result, float32 accumulation (tensor cores).
-  absl::Status runHalfGemm(const OpSpec &op, const EinsumLayout &l,
-                           int64_t device);
+  absl::Status runHalfGemm(int index, int64_t device);
   absl::Status runElementwise(const OpSpec &op, int64_t device);
   absl::Status runRouting(int index, int64_t device);
   /// Runs collective op `index` on every device.
@@ -238,6 +250,10 @@ CudaSession::State::~State() {
   for (Device &d : devices) {
     if (d.blas)
       cublasDestroy(d.blas);
+    if (d.blasLt)
+      cublasLtDestroy(d.blasLt);
+    if (d.ltWorkspace)
+      cudaFree(d.ltWorkspace);
     if (d.ready)
       cudaEventDestroy(d.ready);
     if (d.done)
@@ -300,6 +316,9 @@ absl::Status CudaSession::State::allocate() {
   const int64_t flagBytes = kAlignment;
   const int64_t total = arenaBytes + savedBytes + constantBytes + scratch +
                         flagBytes + gatheredBytes;
+  bool epilogueGemms = false;
+  for (size_t i = 0; i < p.ops.size(); ++i)
+    epilogueGemms = epilogueGemms || takesEpilogueGemm(static_cast<int>(i));
   devices.resize(p.mesh.deviceCount());
   for (int64_t device : local) {
     Device &d = devices[device];
@@ -323,12 +342,58 @@ absl::Status CudaSession::State::allocate() {
     SY_CUBLAS_RETURN_IF_ERROR(
         cublasSetMathMode(d.blas, options.allowTf32 ? CUBLAS_TF32_TENSOR_OP_MATH
                                                     : CUBLAS_PEDANTIC_MATH));
+    if (epilogueGemms) {
+      SY_CUBLAS_RETURN_IF_ERROR(cublasLtCreate(&d.blasLt));
+      SY_CUDA_RETURN_IF_ERROR(
+          cudaMalloc(&d.ltWorkspace, kEpilogueGemmWorkspaceBytes));
+    }
     SY_CUDA_RETURN_IF_ERROR(
         cudaMallocHost(&d.staging, std::max<int64_t>(stagingBytes, 1)));
     for (const auto &[op, offset] : constants)
       SY_CUDA_RETURN_IF_ERROR(
           cudaMemcpy(d.constants + offset, p.ops[op].constant.data(),
                      p.ops[op].constant.size(), cudaMemcpyHostToDevice));
+  }
+  return absl::OkStatus();
+}
+
+bool CudaSession::State::takesEpilogueGemm(int index) const {
+  const OpSpec &op = program->ops[index];
+  const EinsumLayout *l = einsums[index].get();
+  if (!l || !l->gemm || !op.epilogue || !cublasLtEpilogueOf(*op.epilogue) ||
+      !l->c.direct || l->batch == 0 || l->m == 0 || l->n == 0 || l->k == 0)
+    return false;
+  return type(op.results[0]).dtype == DType::F32 ||
+         (!l->a.accumulate && !l->b.accumulate);
+}
+
+absl::Status CudaSession::State::makeEpilogueGemms() {
+  const Program &p = *program;
+  epilogueGemms.resize(p.ops.size());
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    if (!takesEpilogueGemm(static_cast<int>(i)))
+      continue;
+    const OpSpec &op = p.ops[i];
+    const EinsumLayout &l = *einsums[i];
+    // Allocations and the scratch (packed operands) are kAlignment-aligned;
+    // a value used in place is as aligned as its offset in the arena.
+    auto alignment = [&](bool inPlace, int value) {
+      const int64_t offset = inPlace ? p.values[value].offset : 0;
+      return static_cast<uint32_t>(
+          offset == 0 ? kAlignment : std::min(offset & -offset, kAlignment));
+    };
+    const DType dtype = type(op.results[0]).dtype;
+    SY_ASSIGN_OR_RETURN(
+        epilogueGemms[i],
+        EpilogueGemm::create(devices[local.front()].blasLt, l,
+                             dtype == DType::F32    ? CUDA_R_32F
+                             : dtype == DType::BF16 ? CUDA_R_16BF
+                                                    : CUDA_R_16F,
+                             options.allowTf32,
+                             *cublasLtEpilogueOf(*op.epilogue),
+                             {alignment(l.a.direct, op.operands[0]),
+                              alignment(l.b.direct, op.operands[1]),
+                              alignment(true, op.results[0])}));
   }
   return absl::OkStatus();
 }
@@ -364,7 +429,7 @@ absl::Status CudaSession::State::runEinsum(int index, int64_t device) {
   }
 
   if (out.dtype != DType::F32 && !l.a.accumulate && !l.b.accumulate)
-    return runHalfGemm(op, l, device);
+    return runHalfGemm(index, device);
 
   // Scratch: packed A, B, C, then (bf16/f16 operands that sum dimensions
   // out while packing) the widened operands and result.
@@ -417,6 +482,9 @@ absl::Status CudaSession::State::runEinsum(int index, int64_t device) {
   if (l.k == 0) {
     SY_CUDA_RETURN_IF_ERROR(
         cudaMemsetAsync(pc, 0, l.batch * l.m * l.n * sizeof(float), d.stream));
+  } else if (const EpilogueGemm *gemm = epilogueGemms[index].get()) {
+    SY_RETURN_IF_ERROR(
+        gemm->run(d.blasLt, pa, pb, pc, d.ltWorkspace, d.stream));
   } else if (l.m > 0 && l.n > 0 && l.batch > 0) {
     // Row-major C = A B is column-major C^T = B^T A^T.
     const float one = 1.0f, zero = 0.0f;
@@ -437,9 +505,9 @@ absl::Status CudaSession::State::runEinsum(int index, int64_t device) {
   return absl::OkStatus();
 }
 
-absl::Status CudaSession::State::runHalfGemm(const OpSpec &op,
-                                             const EinsumLayout &l,
-                                             int64_t device) {
+absl::Status CudaSession::State::runHalfGemm(int index, int64_t device) {
+  const OpSpec &op = program->ops[index];
+  const EinsumLayout &l = *einsums[index];
   const Device &d = devices[device];
   const TensorSpec &out = type(op.results[0]);
   const cudaDataType_t dataType =
@@ -470,6 +538,9 @@ absl::Status CudaSession::State::runHalfGemm(const OpSpec &op,
   if (l.k == 0) {
     SY_CUDA_RETURN_IF_ERROR(
         cudaMemsetAsync(pc, 0, l.batch * l.m * l.n * kHalf, d.stream));
+  } else if (const EpilogueGemm *gemm = epilogueGemms[index].get()) {
+    SY_RETURN_IF_ERROR(
+        gemm->run(d.blasLt, pa, pb, pc, d.ltWorkspace, d.stream));
   } else if (l.m > 0 && l.n > 0 && l.batch > 0) {
     // As the float32 path: row-major C = A B is column-major C^T = B^T A^T.
     const float one = 1.0f, zero = 0.0f;
@@ -955,8 +1026,8 @@ absl::Status CudaSession::State::runOp(int index, int64_t device) {
   switch (op.kind) {
   case fb::OpKind::Einsum: {
     SY_RETURN_IF_ERROR(runEinsum(index, device));
-    // The epilogue in place, after the GEMM.
-    if (op.epilogue) {
+    // The epilogue in place, after the GEMM, unless cuBLASLt applied it.
+    if (op.epilogue && !epilogueGemms[index]) {
       const TensorSpec &out = type(op.results[0]);
       void *sums = data(device, op.results[0]);
       launchUnary(devices[device].stream, static_cast<int>(*op.epilogue),
@@ -1020,6 +1091,7 @@ CudaSession::create(const Executable &executable, const WeightSource *weights,
   }
   state->collectiveCounts = countCollectives(program);
   SY_RETURN_IF_ERROR(state->allocate());
+  SY_RETURN_IF_ERROR(state->makeEpilogueGemms());
 #ifdef SWITCHYARD_HAVE_NCCL
   // Split the communicators now, in program order on every process.
   if (options.job)
