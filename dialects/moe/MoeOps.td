@@ -124,7 +124,9 @@ def Moe_DispatchOp : Moe_Op<"dispatch", Moe_RoutingTypes> {
   let hasVerifier = 1;
 }
 
-def Moe_CombineOp : Moe_Op<"combine", Moe_RoutingTypes> {
+def Moe_CombineOp : Moe_Op<"combine", !listconcat(Moe_RoutingTypes, [
+    OptionalTypesMatchWith<"residual has the type of the result", "result",
+                           "residual", "$_self">])> {
   let summary = "gather expert outputs back to tokens, scaled by the gate";
   let description = [{
     `result[groups..., t, features...] = gate[t] * input[groups..., e, c,
@@ -133,8 +135,19 @@ def Moe_CombineOp : Moe_Op<"combine", Moe_RoutingTypes> {
     residual alone). The inverse all-to-all of `moe.dispatch` brings the
     expert outputs back to the devices that hold their tokens.
 
+    With a `residual` (of the result's type), the result is `residual[t] +
+    gate[t] * input[...]`, and `residual[t]` for a dropped token: the
+    block's residual add, folded in by `sy-fuse-epilogues` so that the
+    combined tokens are never stored apart (the sum is formed in float32
+    and rounded once).
+
     ```mlir
     %y = moe.combine %out, %expert, %position, %dropped, %gate
+        tokens(length) experts(experts) capacity_dim(expert_capacity)
+        : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
+          !mtf.tensor<[batch:2, length:8], i32>, !mtf.tensor<[batch:2, length:8], f32>
+          -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+    %z = moe.combine %out, %expert, %position, %dropped, %gate residual(%x)
         tokens(length) experts(experts) capacity_dim(expert_capacity)
         : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
           !mtf.tensor<[batch:2, length:8], i32>, !mtf.tensor<[batch:2, length:8], f32>
@@ -143,11 +156,14 @@ def Moe_CombineOp : Moe_Op<"combine", Moe_RoutingTypes> {
   }];
   let arguments = (ins Mtf_FloatTensor:$input, Mtf_IntTensor:$expert,
                        Mtf_IntTensor:$position, Mtf_BoolTensor:$dropped,
-                       Mtf_FloatTensor:$gate, StrAttr:$tokens_dim,
-                       StrAttr:$experts_dim, StrAttr:$capacity_dim);
+                       Mtf_FloatTensor:$gate,
+                       Optional<Mtf_FloatTensor>:$residual,
+                       StrAttr:$tokens_dim, StrAttr:$experts_dim,
+                       StrAttr:$capacity_dim);
   let results = (outs Mtf_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $expert `,` $position `,` $dropped `,` $gate
+    (`residual` `(` $residual^ `)`)?
     `tokens` `(` custom<DimName>($tokens_dim) `)`
     `experts` `(` custom<DimName>($experts_dim) `)`
     `capacity_dim` `(` custom<DimName>($capacity_dim) `)`

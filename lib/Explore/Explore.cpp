@@ -239,7 +239,10 @@ double flopsOf(Operation *op) {
       .Case([&](mtf::SoftmaxOp) { return 5 * resultElements(); })
       .Case([&](mtf::RmsNormOp) { return 4 * resultElements(); })
       .Case([&](moe::RouteOp) { return 5 * inputElements(); })
-      .Case([&](moe::CombineOp) { return 2 * resultElements(); })
+      .Case([&](moe::CombineOp combine) {
+        // A residual costs what the add it replaced did.
+        return (combine.getResidual() ? 3 : 2) * resultElements();
+      })
       .Case<mtf::ReduceOp, mtf::CumsumOp>(
           [&](Operation *) { return inputElements(); })
       .Case<mtf::UnaryOp, mtf::BinaryOp, mtf::CastOp>(

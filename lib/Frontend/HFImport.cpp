@@ -481,7 +481,7 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
   Value combined = moe::CombineOp::create(
       builder, loc, type(resultDims, f32), out, routing.getExpert(),
       routing.getPosition(), routing.getDropped(), routing.getGate(),
-      builder.getStringAttr(route), builder.getStringAttr("experts"),
+      /*residual=*/Value(), builder.getStringAttr(route), builder.getStringAttr("experts"),
       builder.getStringAttr("expert_capacity"));
 
   // Per block: raw router logits, expert choices and drops, by token.

@@ -717,24 +717,28 @@ __global__ void dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
   });
 }
 
+/// `residual` (null for none) has the tokens' type: it shares their offsets.
 __global__ void combineKernel(ElemType t, ElemType gateType, void *tokens,
                               const void *slots, const int32_t *expert,
                               const int32_t *position, const uint8_t *dropped,
-                              const void *gate, Indexer ix, int64_t chunk,
-                              int64_t expertStride, int64_t slotStride,
-                              int64_t experts, int64_t capacity, int32_t *error,
+                              const void *gate, const void *residual,
+                              Indexer ix, int64_t chunk, int64_t expertStride,
+                              int64_t slotStride, int64_t experts,
+                              int64_t capacity, int32_t *error,
                               int32_t errorCode) {
   SY_ROW_LOOP(ix, chunk, o, step, {
+    const float base = residual ? loadF(t, residual, o[3]) : 0.0f;
     if (dropped[o[2]]) {
-      storeF(t, tokens, o[3], 0.0f);
+      storeF(t, tokens, o[3], base);
     } else {
       const int32_t e = expert[o[0]], p = position[o[1]];
       if (e < 0 || e >= experts || p < 0 || p >= capacity)
         atomicCAS(error, 0, errorCode);
       else
         storeF(t, tokens, o[3],
-               loadF(gateType, gate, o[5]) *
-                   loadF(t, slots, o[4] + e * expertStride + p * slotStride));
+               base + loadF(gateType, gate, o[5]) *
+                          loadF(t, slots,
+                                o[4] + e * expertStride + p * slotStride));
     }
   });
 }
@@ -1071,16 +1075,17 @@ cudaError_t launchRoutePositions(cudaStream_t stream, const int32_t *expert,
 void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
                 ElemType gateType, void *tokens, void *slots,
                 const int32_t *expert, const int32_t *position,
-                const uint8_t *dropped, const void *gate, const Indexer &index,
-                int64_t expertStride, int64_t slotStride, int64_t experts,
-                int64_t capacity, int32_t *error, int32_t errorCode) {
+                const uint8_t *dropped, const void *gate, const void *residual,
+                const Indexer &index, int64_t expertStride, int64_t slotStride,
+                int64_t experts, int64_t capacity, int32_t *error,
+                int32_t errorCode) {
   const RowLaunch rows(index);
   const unsigned blocks = rows.blocks, threads = rows.threads;
   if (!dispatch) {
     combineKernel<<<blocks, threads, 0, stream>>>(
-        type, gateType, tokens, slots, expert, position, dropped, gate, rows.ix,
-        rows.chunk, expertStride, slotStride, experts, capacity, error,
-        errorCode);
+        type, gateType, tokens, slots, expert, position, dropped, gate,
+        residual, rows.ix, rows.chunk, expertStride, slotStride, experts,
+        capacity, error, errorCode);
     return;
   }
   switch (type) {

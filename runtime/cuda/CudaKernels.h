@@ -122,16 +122,18 @@ cudaError_t launchRoutePositions(cudaStream_t stream, const int32_t *expert,
                                  int64_t capacity);
 
 /// Dispatch (scatter tokens into slots; slots must be zeroed first) or
-/// combine (gather slots times gate into tokens). The indexer spans the
+/// combine (gather slots times gate into tokens, plus `residual` where it
+/// is not null: a buffer of the tokens' type). The indexer spans the
 /// routing dimensions then the features, addressing expert, position,
 /// dropped, tokens, slots and (combine) gate. A kept token outside the
 /// slots sets *error to `errorCode` if it is still 0.
 void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
                 ElemType gateType, void *tokens, void *slots,
                 const int32_t *expert, const int32_t *position,
-                const uint8_t *dropped, const void *gate, const Indexer &index,
-                int64_t expertStride, int64_t slotStride, int64_t experts,
-                int64_t capacity, int32_t *error, int32_t errorCode);
+                const uint8_t *dropped, const void *gate, const void *residual,
+                const Indexer &index, int64_t expertStride, int64_t slotStride,
+                int64_t experts, int64_t capacity, int32_t *error,
+                int32_t errorCode);
 
 /// Adds the squared log-sum-exp over experts of every position (the
 /// indexer spans the positions, addressing logits) to *sum.

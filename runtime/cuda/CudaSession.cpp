@@ -732,7 +732,8 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
                static_cast<const int32_t *>(ptr(op.operands[1])),
                static_cast<const int32_t *>(ptr(op.operands[2])),
                static_cast<const uint8_t *>(ptr(op.operands[3])),
-               dispatch ? nullptr : ptr(op.operands[4]), ix,
+               dispatch ? nullptr : ptr(op.operands[4]),
+               op.operands.size() == 6 ? ptr(op.operands[5]) : nullptr, ix,
                strideOf(slots, op.expertsDim), strideOf(slots, op.capacityDim),
                slots.dims[slots.find(op.expertsDim)].size,
                slots.dims[slots.find(op.capacityDim)].size, d.error, index + 1);

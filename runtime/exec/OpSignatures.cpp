@@ -263,9 +263,16 @@ absl::Status OpChecker::checkRouting() const {
   case fb::OpKind::Dispatch:
   case fb::OpKind::Combine: {
     const bool dispatch = op_.kind == fb::OpKind::Dispatch;
-    SY_RETURN_IF_ERROR(counts(dispatch ? 4 : 5, 1));
+    // A combine's sixth operand is its residual.
+    const size_t routingOperands = dispatch ? 4 : 5;
+    const bool residual = !dispatch && op_.operands.size() == 6;
+    SY_RETURN_IF_ERROR(counts(residual ? 6 : routingOperands, 1));
     const TensorSpec &data = operand(0), &out = result(0);
     SY_RETURN_IF_ERROR(sameDtype(data, out, "data operand and result"));
+    if (residual) {
+      SY_RETURN_IF_ERROR(sameDtype(operand(5), out, "residual and result"));
+      SY_RETURN_IF_ERROR(sameDims(operand(5), out, "residual and result"));
+    }
     const TensorSpec &expert = operand(1);
     SY_RETURN_IF_ERROR(dtypeIs(expert, "expert", {DType::I32}));
     SY_RETURN_IF_ERROR(dtypeIs(operand(2), "position", {DType::I32}));
@@ -275,7 +282,7 @@ absl::Status OpChecker::checkRouting() const {
           dtypeIs(operand(4), "gate", {DType::F32, DType::BF16, DType::F16}));
     SY_RETURN_IF_ERROR(hasDim(expert, op_.tokensDim, "expert"));
     const std::set<std::string> routed = names(expert);
-    for (size_t i = 2; i < op_.operands.size(); ++i) {
+    for (size_t i = 2; i < routingOperands; ++i) {
       SY_RETURN_IF_ERROR(dimsWithin(operand(i), expert, "routing operands"));
       if (names(operand(i)) != routed)
         return fail("the routing operands must have the same dimensions");

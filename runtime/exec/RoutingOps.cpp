@@ -171,6 +171,11 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
   const auto *dropped = static_cast<const uint8_t *>(c.data(op.operands[3]));
   auto *tokenData = static_cast<std::byte *>(c.data(tokensSide));
   auto *slotData = static_cast<std::byte *>(c.data(slotsSide));
+  // A combine's residual has the result's type: the same offsets.
+  const auto *residual =
+      op.operands.size() == 6
+          ? static_cast<const std::byte *>(c.data(op.operands[5]))
+          : nullptr;
   const DType dtype = tokens.dtype;
   absl::Status status;
   StridedLoop(routing.shape(), strides).run([&](const int64_t *o) {
@@ -180,14 +185,18 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
     if (dropped[o[2]]) {
       if (dispatch)
         return;
+      // The residual alone, or zero.
+      auto fill = [&](int64_t offset, int64_t count) {
+        if (residual)
+          std::memcpy(tokenData + offset * elementSize,
+                      residual + offset * elementSize, count * elementSize);
+        else
+          std::memset(tokenData + offset * elementSize, 0, count * elementSize);
+      };
       if (features.contiguous())
-        std::memset(tokenData + tokenBase * elementSize, 0,
-                    features.count() * elementSize);
+        fill(tokenBase, features.count());
       else
-        features.forEach([&](int64_t t, int64_t) {
-          std::memset(tokenData + (tokenBase + t) * elementSize, 0,
-                      elementSize);
-        });
+        features.forEach([&](int64_t t, int64_t) { fill(tokenBase + t, 1); });
       return;
     }
     const int32_t e = expert[o[0]], p = position[o[1]];
@@ -215,13 +224,24 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
       if constexpr (std::is_floating_point_v<typename T::Compute>) {
         auto *out = reinterpret_cast<S *>(tokenData) + tokenBase;
         const auto *in = reinterpret_cast<const S *>(slotData) + slotBase;
-        if (features.contiguous())
+        if (residual) {
+          // The sum in the compute type, rounded once.
+          const auto *res = reinterpret_cast<const S *>(residual) + tokenBase;
+          if (features.contiguous())
+            for (int64_t f = 0; f < features.count(); ++f)
+              out[f] = T::store(T::load(res[f]) + gate * T::load(in[f]));
+          else
+            features.forEach([&](int64_t t, int64_t s) {
+              out[t] = T::store(T::load(res[t]) + gate * T::load(in[s]));
+            });
+        } else if (features.contiguous()) {
           for (int64_t f = 0; f < features.count(); ++f)
             out[f] = T::store(gate * T::load(in[f]));
-        else
+        } else {
           features.forEach([&](int64_t t, int64_t s) {
             out[t] = T::store(gate * T::load(in[s]));
           });
+        }
       }
     });
   });

@@ -119,9 +119,10 @@ TEST(CudaTest, ElementwiseOps) {
 }
 
 /// A Switch MoE layer on one device: router einsum, route, dispatch, the
-/// experts' GEMMs, combine and both losses.
-TEST(CudaTest, MoeLayer) {
-  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+/// experts' GEMMs, combine and both losses; `fused` as sy-fuse-epilogues
+/// leaves it: the relu as the first expert GEMM's epilogue (a cuBLASLt
+/// epilogue), the residual add in the combine.
+void checkMoeLayer(bool fused) {
   const int64_t tokens = 64, model = 16, hidden = 32, experts = 4,
                 capacity = 20;
   ProgramBuilder p;
@@ -149,13 +150,21 @@ TEST(CudaTest, MoeLayer) {
   route.capacity = capacity;
   p.op(fb::OpKind::Route, {logits}, {expert, gate, position, dropped}, route);
   p.op(fb::OpKind::Dispatch, {x, expert, position, dropped}, {slots}, route);
-  p.op(fb::OpKind::Einsum, {slots, wi}, {h});
-  OpFields relu;
-  relu.unary = fb::UnaryKind::Relu;
-  p.op(fb::OpKind::Unary, {h}, {a}, relu);
+  if (fused) {
+    OpFields epilogue;
+    epilogue.epilogue = fb::UnaryKind::Relu;
+    p.op(fb::OpKind::Einsum, {slots, wi}, {a}, epilogue);
+  } else {
+    p.op(fb::OpKind::Einsum, {slots, wi}, {h});
+    OpFields relu;
+    relu.unary = fb::UnaryKind::Relu;
+    p.op(fb::OpKind::Unary, {h}, {a}, relu);
+  }
   p.op(fb::OpKind::Einsum, {a, wo}, {back});
-  p.op(fb::OpKind::Combine, {back, expert, position, dropped, gate}, {y},
-       route);
+  std::vector<int> combined = {back, expert, position, dropped, gate};
+  if (fused)
+    combined.push_back(x);
+  p.op(fb::OpKind::Combine, combined, {y}, route);
   p.op(fb::OpKind::ZLoss, {logits}, {zLoss}, route);
   p.op(fb::OpKind::LoadBalancingLoss, {logits}, {balance}, route);
   p.input("x", x);
@@ -177,6 +186,16 @@ TEST(CudaTest, MoeLayer) {
   inputs["wo"] = f32Tensor({experts, hidden, model},
                            randomValues(experts * hidden * model, 7));
   expectBackendsAgree(p, inputs);
+}
+
+TEST(CudaTest, MoeLayer) {
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+  checkMoeLayer(false);
+}
+
+TEST(CudaTest, MoeLayerFused) {
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+  checkMoeLayer(true);
 }
 
 /// bf16 einsums run as half-precision GEMMs with float32 accumulation:

@@ -22,12 +22,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using testing::f32Tensor;
+using ::testing::FloatEq;
 using testing::floats;
 using testing::FloatsNear;
 using ::testing::HasSubstr;
 using testing::i32Tensor;
 using testing::ints;
 using testing::OpFields;
+using ::testing::Pointwise;
 using testing::ProgramBuilder;
 using testing::randomValues;
 using testing::runProgram;
@@ -598,8 +600,9 @@ std::vector<float> routingLogits() {
 }
 
 /// A route, dispatch, expert scaling and combine program in the canonical
-/// order ([g, t, e], [g, e, c, d]) or with every dimension order permuted.
-ProgramBuilder routingProgram(bool permuted) {
+/// order ([g, t, e], [g, e, c, d]) or with every dimension order permuted;
+/// with `residual`, the combine adds input "r" (of y's type).
+ProgramBuilder routingProgram(bool permuted, bool residual = false) {
   ProgramBuilder p;
   const TestDim g{"g", kG}, t{"t", kT}, e{"e", kE}, c{"c", kC}, d{"d", kD};
   auto order = [&](std::vector<TestDim> canonical, std::vector<TestDim> other) {
@@ -630,8 +633,12 @@ ProgramBuilder routingProgram(bool permuted) {
   OpFields mul;
   mul.binary = fb::BinaryKind::Mul;
   p.op(fb::OpKind::Binary, {slots, two}, {scaled}, mul);
-  p.op(fb::OpKind::Combine, {scaled, expert, position, dropped, gate}, {y},
-       route);
+  std::vector<int> combined = {scaled, expert, position, dropped, gate};
+  if (residual) {
+    combined.push_back(p.value(order({g, t, d}, {t, d, g})));
+    p.input("r", combined.back());
+  }
+  p.op(fb::OpKind::Combine, combined, {y}, route);
   p.input("logits", logits);
   p.input("x", x);
   for (auto [name, value] : {std::pair{"expert", expert},
@@ -736,6 +743,38 @@ TEST(RoutingTest, DimensionsMatchByName) {
       transpose(floats(*canonical->find("slots")), {g, e, c, d}, {c, d, e, g}));
   EXPECT_EQ(floats(*permuted->find("y")),
             transpose(floats(*canonical->find("y")), {g, t, d}, {t, d, g}));
+}
+
+TEST(RoutingTest, CombineAddsTheResidual) {
+  const TestDim g{"g", kG}, t{"t", kT}, d{"d", kD};
+  const std::vector<float> logits = routingLogits();
+  const std::vector<float> x = randomValues(kG * kT * kD, 12);
+  const std::vector<float> r = randomValues(kG * kT * kD, 13);
+  std::map<std::string, HostTensor> inputs;
+  inputs["logits"] = f32Tensor({kG, kT, kE}, logits);
+  inputs["x"] = f32Tensor({kG, kT, kD}, x);
+  absl::StatusOr<RunResult> plain = runProgram(routingProgram(false), inputs);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  std::vector<float> expected = floats(*plain->find("y"));
+  for (size_t i = 0; i < expected.size(); ++i)
+    expected[i] += r[i];
+  // Dropped tokens (there are some) get the residual alone.
+  inputs["r"] = f32Tensor({kG, kT, kD}, r);
+  absl::StatusOr<RunResult> added =
+      runProgram(routingProgram(false, true), inputs);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_THAT(floats(*added->find("y")), Pointwise(FloatEq(), expected));
+
+  const TestDim e{"e", kE};
+  inputs["logits"] =
+      f32Tensor({kE, kT, kG}, transpose(logits, {g, t, e}, {e, t, g}));
+  inputs["x"] = f32Tensor({kD, kG, kT}, transpose(x, {g, t, d}, {d, g, t}));
+  inputs["r"] = f32Tensor({kT, kD, kG}, transpose(r, {g, t, d}, {t, d, g}));
+  absl::StatusOr<RunResult> permuted =
+      runProgram(routingProgram(true, true), inputs);
+  ASSERT_TRUE(permuted.ok()) << permuted.status();
+  EXPECT_THAT(floats(*permuted->find("y")),
+              Pointwise(FloatEq(), transpose(expected, {g, t, d}, {t, d, g})));
 }
 
 TEST(RoutingTest, PositionOutsideCapacityIsAnError) {

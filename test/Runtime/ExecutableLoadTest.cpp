@@ -17,6 +17,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::OpFields;
 using testing::ProgramBuilder;
+using testing::TestDim;
 namespace fb = ::switchyard::executable;
 
 /// x [batch:4 over b, d:8] -> y = relu(x), on a mesh b:2.
@@ -178,6 +179,29 @@ TEST(ExecutableLoadTest, OpSignatures) {
         p.op(fb::OpKind::Einsum, {a, b}, {c}, f);
       },
       "an epilogue must be relu, gelu, gelu_tanh or silu");
+  // A combine's residual (its sixth operand) has the result's type.
+  auto combineWithResidual = [](std::vector<TestDim> residualDims,
+                                fb::DType residualType) {
+    return [=](ProgramBuilder &p) {
+      int slots = p.value({{"e", 2}, {"c", 1}, {"d", 2}});
+      int expert = p.value({{"t", 2}}, fb::DType::I32);
+      int position = p.value({{"t", 2}}, fb::DType::I32);
+      int dropped = p.value({{"t", 2}}, fb::DType::I1);
+      int gate = p.value({{"t", 2}});
+      int residual = p.value(residualDims, residualType);
+      int y = p.value({{"t", 2}, {"d", 2}});
+      OpFields f;
+      f.tokensDim = "t";
+      f.expertsDim = "e";
+      f.capacityDim = "c";
+      p.op(fb::OpKind::Combine,
+           {slots, expert, position, dropped, gate, residual}, {y}, f);
+    };
+  };
+  expectError(combineWithResidual({{"d", 2}, {"t", 2}}, fb::DType::F32),
+              "residual and result must have the same dimensions");
+  expectError(combineWithResidual({{"t", 2}, {"d", 2}}, fb::DType::BF16),
+              "residual and result have different element types");
   expectError(
       [](ProgramBuilder &p) {
         int a = p.value({{"d", 4}});

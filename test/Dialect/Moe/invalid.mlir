@@ -252,6 +252,19 @@ func.func @combine_element_type(%y: !mtf.tensor<[experts:4, expert_capacity:2, d
 
 // -----
 
+func.func @combine_residual_type(%y: !mtf.tensor<[experts:4, expert_capacity:2, d_model:4], f32>, %e: !mtf.tensor<[length:8], i32>,
+                                 %p: !mtf.tensor<[length:8], i32>, %d: !mtf.tensor<[length:8], i1>, %g: !mtf.tensor<[length:8], f32>,
+                                 %x: !mtf.tensor<[d_model:4, length:8], f32>) {
+  // expected-error@+1 {{failed to verify that residual has the type of the result}}
+  %r = "moe.combine"(%y, %e, %p, %d, %g, %x) <{tokens_dim = "length", experts_dim = "experts", capacity_dim = "expert_capacity"}>
+      : (!mtf.tensor<[experts:4, expert_capacity:2, d_model:4], f32>, !mtf.tensor<[length:8], i32>, !mtf.tensor<[length:8], i32>,
+         !mtf.tensor<[length:8], i1>, !mtf.tensor<[length:8], f32>, !mtf.tensor<[d_model:4, length:8], f32>)
+        -> !mtf.tensor<[length:8, d_model:4], f32>
+  return
+}
+
+// -----
+
 func.func @z_loss_no_logits() {
   // expected-error@+1 {{expects the logits of at least one layer}}
   %z = "moe.z_loss"() <{experts_dim = "experts"}> : () -> !mtf.tensor<[], f32>

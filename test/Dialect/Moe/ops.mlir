@@ -76,3 +76,20 @@ func.func @pooled_losses(%l0: !mtf.tensor<[batch:2, length:8, experts:4], f32>,
       : !mtf.tensor<[batch:2, length:8, experts:4], bf16>
   return
 }
+
+// -----
+
+// A combine that adds the block's residual.
+// CHECK-LABEL: func.func @combine_residual
+func.func @combine_residual(%out: !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
+                            %expert: !mtf.tensor<[batch:2, length:8], i32>, %position: !mtf.tensor<[batch:2, length:8], i32>,
+                            %dropped: !mtf.tensor<[batch:2, length:8], i1>, %gate: !mtf.tensor<[batch:2, length:8], f32>,
+                            %x: !mtf.tensor<[batch:2, length:8, d_model:16], f32>) -> !mtf.tensor<[batch:2, length:8, d_model:16], f32> {
+  // CHECK: moe.combine %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} residual(%{{.*}}) tokens(length) experts(experts) capacity_dim(expert_capacity) : {{.*}} -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+  %y = moe.combine %out, %expert, %position, %dropped, %gate residual(%x)
+      tokens(length) experts(experts) capacity_dim(expert_capacity)
+      : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
+        !mtf.tensor<[batch:2, length:8], i32>, !mtf.tensor<[batch:2, length:8], f32>
+        -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+  return %y : !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+}
