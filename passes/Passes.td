@@ -85,7 +85,8 @@ def CleanupCollectives : Pass<"sy-cleanup-collectives", "::mlir::ModuleOp"> {
 }
 
 def FuseEpilogues : Pass<"sy-fuse-epilogues", "::mlir::ModuleOp"> {
-  let summary = "fold an activation into the einsum whose sums it takes";
+  let summary = "fold activations into einsums and residual adds into "
+                "combines";
   let description = [{
     An `mtf.unary` activation (relu, gelu, gelu_tanh, silu) whose operand is
     an `mtf.einsum` without an epilogue and with no other use becomes that
@@ -102,6 +103,18 @@ def FuseEpilogues : Pass<"sy-fuse-epilogues", "::mlir::ModuleOp"> {
     %a = mtf.unary relu %h : !mtf.tensor<[b:8, f:64], f32>
     // becomes
     %a = mtf.einsum %x, %wi epilogue relu : (...) -> !mtf.tensor<[b:8, f:64], f32>
+    ```
+
+    Likewise an `mtf.binary add` of a `moe.combine` (with no other use) and
+    a residual of the same type becomes that combine's `residual`, and the
+    combine moves to where the add was: the combined tokens are then never
+    stored apart from the block's output.
+
+    ```mlir
+    %m = moe.combine %out, %e, %p, %d, %g tokens(t) ... -> !mtf.tensor<[t:8, d:4], f32>
+    %y = mtf.binary add %x, %m : (...) -> !mtf.tensor<[t:8, d:4], f32>
+    // becomes
+    %y = moe.combine %out, %e, %p, %d, %g residual(%x) tokens(t) ... -> !mtf.tensor<[t:8, d:4], f32>
     ```
   }];
 }

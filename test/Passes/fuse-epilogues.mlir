@@ -50,3 +50,59 @@ func.func @unfused(%x: !mtf.tensor<[b:8, d:16], f32>, %wi: !mtf.tensor<[d:16, f:
   return %h, %a, %b, %c, %d : !mtf.tensor<[b:8, f:64], f32>, !mtf.tensor<[b:8, f:64], f32>, !mtf.tensor<[b:8, f:64], f32>,
       !mtf.tensor<[b:8, f:64], f32>, !mtf.tensor<[b:8, f:64], f32>
 }
+
+// -----
+
+// A residual add of a combine, used nowhere else, becomes the combine's
+// residual, with the residual on either side of the add; the combine moves
+// to the add, after the residual is defined.
+// CHECK-LABEL: func.func @residual
+// CHECK-NOT: mtf.binary
+// CHECK: %[[X:.*]] = mtf.unary neg %arg5
+// CHECK: %[[Y:.*]] = moe.combine %arg0, %arg1, %arg2, %arg3, %arg4 residual(%[[X]]) tokens(t) experts(e) capacity_dim(c)
+// CHECK: %[[Z:.*]] = moe.combine %arg0, %arg1, %arg2, %arg3, %arg4 residual(%[[Y]]) tokens(t) experts(e) capacity_dim(c)
+// CHECK: return %[[Z]]
+func.func @residual(%out: !mtf.tensor<[e:2, c:4, d:4], f32>, %expert: !mtf.tensor<[t:8], i32>,
+                    %position: !mtf.tensor<[t:8], i32>, %dropped: !mtf.tensor<[t:8], i1>,
+                    %gate: !mtf.tensor<[t:8], f32>, %x: !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32> {
+  %m = moe.combine %out, %expert, %position, %dropped, %gate tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %n = moe.combine %out, %expert, %position, %dropped, %gate tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %r = mtf.unary neg %x : !mtf.tensor<[t:8, d:4], f32>
+  %y = mtf.binary add %r, %m : (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  %z = mtf.binary add %n, %y : (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  return %z : !mtf.tensor<[t:8, d:4], f32>
+}
+
+// -----
+
+// Left alone: a combine used by something else too, an add that broadcasts
+// the residual, a subtraction, a combine that has its residual already, and
+// a combine added to itself.
+// CHECK-LABEL: func.func @residual_unfused
+// CHECK-COUNT-4: mtf.binary
+// CHECK: mtf.binary add %[[W:.*]], %[[W]]
+func.func @residual_unfused(%out: !mtf.tensor<[e:2, c:4, d:4], f32>, %expert: !mtf.tensor<[t:8], i32>,
+                            %position: !mtf.tensor<[t:8], i32>, %dropped: !mtf.tensor<[t:8], i1>,
+                            %gate: !mtf.tensor<[t:8], f32>, %x: !mtf.tensor<[t:8, d:4], f32>, %b: !mtf.tensor<[d:4], f32>)
+    -> (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>,
+        !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) {
+  %m = moe.combine %out, %expert, %position, %dropped, %gate tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %y = mtf.binary add %x, %m : (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  %n = moe.combine %out, %expert, %position, %dropped, %gate tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %v = mtf.binary add %b, %n : (!mtf.tensor<[d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  %k = moe.combine %out, %expert, %position, %dropped, %gate tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %s = mtf.binary sub %x, %k : (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  %j = moe.combine %out, %expert, %position, %dropped, %gate residual(%x) tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %u = mtf.binary add %x, %j : (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  %w = moe.combine %out, %expert, %position, %dropped, %gate tokens(t) experts(e) capacity_dim(c)
+      : !mtf.tensor<[e:2, c:4, d:4], f32>, !mtf.tensor<[t:8], i32>, !mtf.tensor<[t:8], f32> -> !mtf.tensor<[t:8, d:4], f32>
+  %q = mtf.binary add %w, %w : (!mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>) -> !mtf.tensor<[t:8, d:4], f32>
+  return %m, %y, %v, %s, %u, %q : !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>,
+      !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>, !mtf.tensor<[t:8, d:4], f32>
+}
