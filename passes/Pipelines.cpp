@@ -20,7 +20,7 @@ void switchyard::registerPartitionPipeline() {
   PassPipelineRegistration<PartitionPipelineOptions>(
       "switchyard-partition",
       "Assign layouts from mesh and layout rules, partition into the SPMD "
-      "program each device runs, clean up its collectives and fold "
-      "activations into einsums",
+      "program each device runs, clean up its collectives, fold "
+      "activations into einsums and residual adds into combines",
       buildPartitionPipeline);
 }

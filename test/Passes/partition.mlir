@@ -216,3 +216,28 @@ module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
     return %0 : !mtf.tensor<[batch:8{b}, length:8, one:1, d:4], f32>
   }
 }
+
+// -----
+
+// A combine's residual has the result's layout and becomes its local slice.
+// CHECK-LABEL: func.func @combine_residual
+// CHECK: moe.combine %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} residual(%arg1) {{.*}} -> !mtf.tensor<[batch:2, length:8, d_model:8], f32>
+// CHECK-NOT: shard.
+// CHECK: return
+module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
+  func.func @combine_residual(%x: !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>,
+                              %r: !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>,
+                              %logits: !mtf.tensor<[batch:8{b}, length:8, experts:4], f32>)
+      -> !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32> {
+    %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts) capacity(2)
+        : !mtf.tensor<[batch:8{b}, length:8, experts:4], f32>
+    %buffers = moe.dispatch %x, %expert, %position, %dropped tokens(length) experts(experts) capacity_dim(expert_capacity)
+        : !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>, !mtf.tensor<[batch:8{b}, length:8], i32>
+          -> !mtf.tensor<[experts:4, batch:8{b}, expert_capacity:2, d_model:8], f32>
+    %y = moe.combine %buffers, %expert, %position, %dropped, %gate residual(%r)
+        tokens(length) experts(experts) capacity_dim(expert_capacity)
+        : !mtf.tensor<[experts:4, batch:8{b}, expert_capacity:2, d_model:8], f32>, !mtf.tensor<[batch:8{b}, length:8], i32>,
+          !mtf.tensor<[batch:8{b}, length:8], f32> -> !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>
+    return %y : !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>
+  }
+}
