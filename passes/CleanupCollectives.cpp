@@ -111,6 +111,27 @@ struct MergeAllReduces : public OpRewritePattern<AllReduceOp> {
   }
 };
 
+/// reduce_scatter(reduce_scatter(x, A, k, d), B, k, d) ->
+/// reduce_scatter(x, A ++ B, k, d): as for slices, the later scatter's axis
+/// is the more minor one.
+struct MergeReduceScatters : public OpRewritePattern<ReduceScatterOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceScatterOp op,
+                                PatternRewriter &rewriter) const override {
+    auto first = producedOnceBy<ReduceScatterOp>(op.getInput());
+    if (!first || first.getReduction() != op.getReduction() ||
+        first.getScatterAxis() != op.getScatterAxis() ||
+        first.getGrid() != op.getGrid())
+      return failure();
+    SmallVector<int16_t> axes(first.getGridAxes());
+    llvm::append_range(axes, op.getGridAxes());
+    rewriter.replaceOpWithNewOp<ReduceScatterOp>(
+        op, op.getType(), op.getGridAttr(), rewriter.getDenseI16ArrayAttr(axes),
+        first.getInput(), op.getReductionAttr(), op.getScatterAxisAttr());
+    return success();
+  }
+};
+
 /// all_slice(all_reduce(x, A), A, d) -> reduce_scatter(x, A, d).
 struct AllReduceSliceToReduceScatter : public OpRewritePattern<AllSliceOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -152,7 +173,8 @@ struct CleanupCollectivesPass
     patterns.add<DropUnitAxes<AllGatherOp>, DropUnitAxes<AllSliceOp>,
                  DropUnitAxes<AllToAllOp>, DropUnitAxes<AllReduceOp>,
                  DropUnitAxes<ReduceScatterOp>, MergeAllGathers, MergeAllSlices,
-                 MergeAllReduces, AllReduceSliceToReduceScatter,
+                 MergeAllReduces, MergeReduceScatters,
+                 AllReduceSliceToReduceScatter,
                  GatherThenSliceIsIdentity>(context);
     mtf::AsNamedOp::getCanonicalizationPatterns(patterns, context);
     mtf::AsTensorOp::getCanonicalizationPatterns(patterns, context);

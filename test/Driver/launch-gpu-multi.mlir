@@ -3,8 +3,9 @@
 // the outputs of the one-device run (routing equal, floats within 1e-5):
 // the MoE layer with its experts' all_to_all (the experts on the batch axis,
 // so the blocks are strided and packed around the NCCL calls), a d_ff split
-// whose partial sums are all-reduced, and layout changes over groups of one
-// and of two mesh axes (all_gather, all_to_all).
+// whose partial sums are all-reduced, a contraction whose partial sums are
+// reduce-scattered, and layout changes over groups of one and of two mesh
+// axes (all_gather, all_to_all).
 // REQUIRES: multi-gpu
 // RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:4 --layout 'batch:b;experts:b' -o %t.moe.syx
 // RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:1 --layout 'batch:b;experts:b' -o %t.moe1.syx
@@ -21,6 +22,13 @@
 // RUN: switchyard run %t.ff.syx --backend cuda --launch 4 --random-weights 1 --random-inputs 2 --output %t.ff.safetensors | FileCheck %s --check-prefix=FF
 // RUN: compare-outputs %t.ff1.safetensors %t.ff.safetensors 1e-5
 // FF: all_reduce
+
+// RUN: switchyard compile %switchyard_src_root/test/Equivalence/models/contraction.mlir --mesh x:2,y:2 --layout 'k:x,y;batch:x,y' -o %t.rs.syx
+// RUN: switchyard compile %switchyard_src_root/test/Equivalence/models/contraction.mlir --mesh x:1,y:1 --layout 'k:x,y;batch:x,y' -o %t.rs1.syx
+// RUN: switchyard run %t.rs1.syx --random-weights 1 --random-inputs 2 --output %t.rs1.safetensors
+// RUN: switchyard run %t.rs.syx --backend cuda --launch 4 --random-weights 1 --random-inputs 2 --output %t.rs.safetensors | FileCheck %s --check-prefix=RS
+// RUN: compare-outputs %t.rs1.safetensors %t.rs.safetensors 1e-5
+// RS: reduce_scatter
 
 // RUN: switchyard compile %switchyard_src_root/test/Equivalence/models/reshard.mlir --mesh x:2,y:2 -o %t.re.syx
 // RUN: switchyard compile %switchyard_src_root/test/Equivalence/models/reshard.mlir --mesh x:1,y:1 -o %t.re1.syx

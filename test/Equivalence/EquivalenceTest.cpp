@@ -65,13 +65,16 @@ TEST_P(Equivalence, MatchesOneDevice) {
 
 INSTANTIATE_TEST_SUITE_P(
     Einsum, Equivalence,
-    testing::ValuesIn(
-        onEveryBackend({Case{"einsum.mlir", "b:2", "batch:b"},
-                        Case{"einsum.mlir", "m:4", "d_ff:m"},
-                        Case{"einsum.mlir", "b:8", "d_model:b"},
-                        Case{"einsum.mlir", "b:2,m:4", "batch:b;d_ff:m"},
-                        Case{"einsum.mlir", "x:2,y:2,z:2", "batch:x;d_ff:y,z"},
-                        Case{"einsum.mlir", "x:2,y:2", "d_model:x;d_ff:y"}})),
+    testing::ValuesIn(onEveryBackend(
+        {Case{"einsum.mlir", "b:2", "batch:b"},
+         Case{"einsum.mlir", "m:4", "d_ff:m"},
+         Case{"einsum.mlir", "b:8", "d_model:b"},
+         Case{"einsum.mlir", "b:2,m:4", "batch:b;d_ff:m"},
+         Case{"einsum.mlir", "x:2,y:2,z:2", "batch:x;d_ff:y,z"},
+         Case{"einsum.mlir", "x:2,y:2", "d_model:x;d_ff:y"},
+         Case{"contraction.mlir", "m:4", "k:m;batch:m"},
+         Case{"contraction.mlir", "x:2,y:2", "k:x,y;batch:x,y"},
+         Case{"contraction.mlir", "b:2,m:2", "batch:b;k:m;n:m"}})),
     caseName);
 
 INSTANTIATE_TEST_SUITE_P(WholeDims, Equivalence,

@@ -61,6 +61,32 @@ module {
 
 // -----
 
+// Two reduce_scatters of one reduction in a row on one dimension merge, the
+// later one's axis the more minor; over different dimensions or of different
+// reductions they stay.
+// CHECK-LABEL: func.func @merge_reduce_scatters
+// CHECK-NEXT: %[[RS:.*]] = shard.reduce_scatter %{{.*}} on @mesh grid_axes = [0, 1] scatter_axis = 0 : tensor<8x8xf32> -> tensor<1x8xf32>
+// CHECK-NEXT: %[[A:.*]] = shard.reduce_scatter %{{.*}} on @mesh grid_axes = [0] scatter_axis = 0 : tensor<8x8xf32> -> tensor<4x8xf32>
+// CHECK-NEXT: shard.reduce_scatter %[[A]] on @mesh grid_axes = [1] scatter_axis = 1 : tensor<4x8xf32> -> tensor<4x2xf32>
+// CHECK-NEXT: %[[M:.*]] = shard.reduce_scatter %{{.*}} on @mesh grid_axes = [0] reduction = max scatter_axis = 0
+// CHECK-NEXT: shard.reduce_scatter %[[M]] on @mesh grid_axes = [1] scatter_axis = 0
+// CHECK-NEXT: return
+module {
+  shard.grid @mesh(shape = 2x4)
+  func.func @merge_reduce_scatters(%x: tensor<8x8xf32>, %y: tensor<8x8xf32>, %z: tensor<8x8xf32>)
+      -> (tensor<1x8xf32>, tensor<4x2xf32>, tensor<1x8xf32>) {
+    %0 = shard.reduce_scatter %x on @mesh grid_axes = [0] scatter_axis = 0 : tensor<8x8xf32> -> tensor<4x8xf32>
+    %1 = shard.reduce_scatter %0 on @mesh grid_axes = [1] scatter_axis = 0 : tensor<4x8xf32> -> tensor<1x8xf32>
+    %2 = shard.reduce_scatter %y on @mesh grid_axes = [0] scatter_axis = 0 : tensor<8x8xf32> -> tensor<4x8xf32>
+    %3 = shard.reduce_scatter %2 on @mesh grid_axes = [1] scatter_axis = 1 : tensor<4x8xf32> -> tensor<4x2xf32>
+    %4 = shard.reduce_scatter %z on @mesh grid_axes = [0] reduction = max scatter_axis = 0 : tensor<8x8xf32> -> tensor<4x8xf32>
+    %5 = shard.reduce_scatter %4 on @mesh grid_axes = [1] scatter_axis = 0 : tensor<4x8xf32> -> tensor<1x8xf32>
+    return %1, %3, %5 : tensor<1x8xf32>, tensor<4x2xf32>, tensor<1x8xf32>
+  }
+}
+
+// -----
+
 // Views between two reshards cancel, so their collectives meet and merge.
 // CHECK-LABEL: func.func @views_cancel
 // CHECK-NEXT: %[[T:.*]] = mtf.as_tensor

@@ -1,6 +1,6 @@
 // Einsums over split and unsplit dimensions: partial sums resolved by
-// all_reduce and by reduce_scatter, a three-operand contraction, a
-// reduction over a split dimension, and an elementwise tail.
+// all_reduce (contraction.mlir has them reduce-scattered), a three-operand
+// contraction, a reduction over a split dimension, and an elementwise tail.
 module {
   func.func @main(%x: !mtf.tensor<[batch:8, d_model:16], f32> {mtf.name = "x"},
                   %wi: !mtf.tensor<[d_model:16, d_ff:32], f32> {mtf.param = "wi"},
