@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <numeric>
 
 namespace switchyard::runtime {
@@ -25,6 +26,24 @@ TEST(TensorTest, AllocateIsZeroedAndAligned) {
   EXPECT_FALSE(v.ownsData());
   EXPECT_EQ(v.data(), t->data());
   EXPECT_EQ(v.shape(), t->shape());
+}
+
+TEST(TensorTest, LargeTensorsGetTheirOwnMapping) {
+  // 3 MiB + 4 bytes: a mapping of two huge pages, zero-filled by the kernel.
+  const int64_t count = (3 << 20) / 4 + 1;
+  absl::StatusOr<HostTensor> t = HostTensor::allocate(DType::F32, {count});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t->data()) % (2 << 20), 0u);
+  absl::Span<float> values = t->span<float>();
+  EXPECT_TRUE(std::all_of(values.begin(), values.end(),
+                          [](float v) { return v == 0.0f; }));
+  values.front() = 1.0f;
+  values.back() = 2.0f;
+  // Moving hands the mapping over; the moved-to tensor frees it.
+  HostTensor moved = std::move(*t);
+  EXPECT_EQ(moved.span<float>().back(), 2.0f);
+  moved = *HostTensor::allocate(DType::F32, {count});
+  EXPECT_EQ(moved.span<float>().front(), 0.0f);
 }
 
 TEST(TensorTest, ScalarAndEmpty) {

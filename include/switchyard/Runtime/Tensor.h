@@ -77,7 +77,8 @@ void insertSlice(const void *src, absl::Span<const int64_t> shape,
                  void *dst);
 
 /// A dense row-major tensor in host memory. Move-only; an owning tensor frees
-/// its 64-byte aligned buffer on destruction, a view never frees.
+/// its buffer (64-byte aligned; from 2 MiB on, transparent huge pages where
+/// the system offers them) on destruction, a view never frees.
 class HostTensor {
 public:
   /// An empty f32 tensor of shape [0].
@@ -118,7 +119,11 @@ public:
   HostTensor view();
 
 private:
-  struct AlignedDelete {
+  /// Frees an owning tensor's buffer.
+  struct Release {
+    /// The length of the buffer's own memory mapping; 0 (as value-initialized
+    /// by unique_ptr) for a buffer from the heap.
+    size_t mappedBytes;
     void operator()(std::byte *p) const;
   };
 
@@ -126,7 +131,7 @@ private:
   std::vector<int64_t> shape_;
   int64_t numElements_ = 0;
   void *data_ = nullptr;
-  std::unique_ptr<std::byte[], AlignedDelete> storage_;
+  std::unique_ptr<std::byte[], Release> storage_;
 };
 
 } // namespace switchyard::runtime
