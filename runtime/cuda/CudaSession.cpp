@@ -1130,6 +1130,7 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
   const int64_t devices = program.mesh.deviceCount();
   const std::vector<int64_t> &local = st.local;
   SY_RETURN_IF_ERROR(checkRunInputs(program, inputs));
+  SY_RETURN_IF_ERROR(checkOutputBuffers(program, options.outputBuffers));
   SY_CUDA_RETURN_IF_ERROR(cudaSetDevice(st.options.gpu));
   const auto start = absl::Now();
 
@@ -1246,21 +1247,23 @@ CudaSession::run(const std::map<std::string, HostTensor> &inputs,
 
   RunResult result;
   result.stats.deviceTime = absl::Microseconds(1e3 * (last - first));
-  SY_ASSIGN_OR_RETURN(
-      result.outputs, assembleOutputs(program, [&](int64_t device, int value) {
-        for (size_t i = 0; i < program.outputs.size(); ++i) {
-          if (program.outputs[i].value != value)
-            continue;
-          if (!st.options.job)
-            return static_cast<const std::byte *>(st.devices[device].staging +
-                                                  st.outputStaging[i]);
-          // Every device's block, all-gathered in device order.
-          return static_cast<const std::byte *>(
-              st.devices[local.front()].staging + st.gatheredStaging +
-              st.gatheredOutputs[i] + device * st.type(value).byteSize());
-        }
-        return static_cast<const std::byte *>(nullptr);
-      }));
+  // Where the outputs' blocks are in the pinned staging.
+  auto staged = [&](int64_t device, int value) {
+    for (size_t i = 0; i < program.outputs.size(); ++i) {
+      if (program.outputs[i].value != value)
+        continue;
+      if (!st.options.job)
+        return static_cast<const std::byte *>(st.devices[device].staging +
+                                              st.outputStaging[i]);
+      // Every device's block, all-gathered in device order.
+      return static_cast<const std::byte *>(
+          st.devices[local.front()].staging + st.gatheredStaging +
+          st.gatheredOutputs[i] + device * st.type(value).byteSize());
+    }
+    return static_cast<const std::byte *>(nullptr);
+  };
+  SY_ASSIGN_OR_RETURN(result.outputs,
+                      assembleOutputs(program, staged, options.outputBuffers));
   RunStats &stats = result.stats;
   fillCollectiveStats(st.collectiveCounts, bytes, stats);
   if (options.profileOps)

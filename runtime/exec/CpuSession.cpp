@@ -267,6 +267,7 @@ CpuSession::run(const std::map<std::string, HostTensor> &inputs,
   const Program &program = *state_->program;
   const int64_t devices = program.mesh.deviceCount();
   SY_RETURN_IF_ERROR(checkRunInputs(program, inputs));
+  SY_RETURN_IF_ERROR(checkOutputBuffers(program, options.outputBuffers));
 
   const auto start = absl::Now();
   const std::vector<int64_t> &local = state_->devices;
@@ -336,7 +337,8 @@ CpuSession::run(const std::map<std::string, HostTensor> &inputs,
            device * program.values[value].type.byteSize();
   };
   RunResult result;
-  SY_ASSIGN_OR_RETURN(result.outputs, assembleOutputs(program, block));
+  SY_ASSIGN_OR_RETURN(result.outputs,
+                      assembleOutputs(program, block, options.outputBuffers));
   RunStats &stats = result.stats;
   fillCollectiveStats(state_->collectiveCounts, bytes, stats);
   if (options.profileOps)

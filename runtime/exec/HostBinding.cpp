@@ -218,14 +218,40 @@ void sliceRunInput(const Program &program, const BindingSpec &binding,
             blockOf(program, binding, device), value);
 }
 
+absl::Status
+checkOutputBuffers(const Program &program,
+                   const std::map<std::string, HostTensor *> &buffers) {
+  for (const auto &[name, tensor] : buffers) {
+    auto binding =
+        std::find_if(program.outputs.begin(), program.outputs.end(),
+                     [&](const BindingSpec &b) { return b.name == name; });
+    if (binding == program.outputs.end())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output buffer '", name, "': the executable has no such output"));
+    if (!tensor || tensor->dtype() != binding->global.dtype ||
+        tensor->shape() != binding->global.shape())
+      return absl::InvalidArgumentError(
+          absl::StrCat("output buffer '", name, "' is ",
+                       tensor ? absl::StrCat(dtypeName(tensor->dtype()), " ",
+                                             shapeToString(tensor->shape()))
+                              : "null",
+                       ", expected ", binding->global.toString()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, HostTensor>>>
 assembleOutputs(const Program &program,
-                const std::function<const std::byte *(int64_t, int)> &block) {
+                const std::function<const std::byte *(int64_t, int)> &block,
+                const std::map<std::string, HostTensor *> &buffers) {
   std::vector<std::pair<std::string, HostTensor>> outputs;
   for (const BindingSpec &binding : program.outputs) {
-    SY_ASSIGN_OR_RETURN(
-        HostTensor global,
-        HostTensor::allocate(binding.global.dtype, binding.global.shape()));
+    auto buffer = buffers.find(binding.name);
+    SY_ASSIGN_OR_RETURN(HostTensor global,
+                        buffer != buffers.end()
+                            ? buffer->second->view()
+                            : HostTensor::allocate(binding.global.dtype,
+                                                   binding.global.shape()));
     for (int64_t d = 0; d < program.mesh.deviceCount(); ++d)
       if (suppliesOutput(program, binding, d))
         insertSlice(block(d, binding.value), global.shape(),

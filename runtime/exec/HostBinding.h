@@ -64,12 +64,20 @@ void sliceRunInput(const Program &program, const BindingSpec &binding,
                    const std::map<std::string, HostTensor> &inputs,
                    std::byte *value);
 
+/// Checks that every tensor of `buffers` (RunOptions::outputBuffers) names
+/// an output and has its global dtype and shape.
+absl::Status
+checkOutputBuffers(const Program &program,
+                   const std::map<std::string, HostTensor *> &buffers);
+
 /// The global outputs, in the executable's order, assembled from the blocks
-/// of the supplying devices; `block(device, value)` gives the host address
-/// of a value's bytes on a device.
+/// of the supplying devices into `buffers` (checked by checkOutputBuffers)
+/// or fresh tensors; `block(device, value)` gives the host address of a
+/// value's bytes on a device.
 absl::StatusOr<std::vector<std::pair<std::string, HostTensor>>>
 assembleOutputs(const Program &program,
-                const std::function<const std::byte *(int64_t, int)> &block);
+                const std::function<const std::byte *(int64_t, int)> &block,
+                const std::map<std::string, HostTensor *> &buffers);
 
 /// The number of collective ops of each CollectiveKind in the program.
 std::array<int64_t, kCollectiveKindCount>

@@ -3,6 +3,10 @@
 // RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:8 --layout 'experts:b;batch:b' -o %t.syx --stats | FileCheck %s --check-prefix=STATS
 // RUN: switchyard run %t.syx --random-weights 1 --random-inputs 2 --output %t.out | FileCheck %s --check-prefix=RAN
 // RUN: ls %t.out | FileCheck %s --check-prefix=FILES
+// Repeated runs write into the first run's outputs, and return the same.
+// RUN: switchyard run %t.syx --random-weights 1 --random-inputs 2 --output %t.once.safetensors
+// RUN: switchyard run %t.syx --random-weights 1 --random-inputs 2 --repeat 3 --timing --output %t.thrice.safetensors | FileCheck %s --check-prefix=REPEAT
+// RUN: compare-outputs %t.once.safetensors %t.thrice.safetensors 0
 // On a one-device mesh the same program moves no data.
 // RUN: switchyard compile %switchyard_src_root/examples/switch_moe_layer.mlir --mesh b:1 --layout 'experts:b;batch:b' -o %t.1.syx
 // RUN: switchyard run %t.1.syx --random-weights 1 --random-inputs 2 | FileCheck %s --check-prefix=ONE
@@ -17,6 +21,10 @@
 // RAN: z_loss [] f32 
 // RAN: collectives (bytes moved, all devices):
 // RAN: all_to_all     2 op(s)
+
+// REPEAT: run 1:
+// REPEAT: run 2:
+// REPEAT: run 3:
 
 // FILES: aux_loss.npy
 // FILES: hidden_states.npy

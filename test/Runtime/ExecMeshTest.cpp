@@ -402,6 +402,44 @@ TEST(SessionTest, InputErrors) {
   EXPECT_THAT(floats(*run->find("x")), ElementsAre(1, 2, 3, 4));
 }
 
+TEST(SessionTest, OutputBuffers) {
+  // Output 'y' comes from both devices' blocks; 'z' is left to the run.
+  ProgramBuilder p({{"b", 2}});
+  int x = p.value({{"batch", 2}});
+  int y = p.value({{"batch", 2}});
+  OpFields neg;
+  neg.unary = fb::UnaryKind::Neg;
+  p.op(fb::OpKind::Unary, {x}, {y}, neg);
+  p.input("x", x, {{0}});
+  p.output("y", y, {{0}});
+  p.output("z", x, {{0}});
+  std::map<std::string, HostTensor> inputs;
+  inputs["x"] = f32Tensor({4}, {1, 2, 3, 4});
+  HostTensor buffer = f32Tensor({4}, {9, 9, 9, 9});
+  RunOptions options;
+  options.outputBuffers["y"] = &buffer;
+  absl::StatusOr<RunResult> run = runProgram(p, inputs, nullptr, options);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->find("y")->data(), buffer.data());
+  EXPECT_FALSE(run->find("y")->ownsData());
+  EXPECT_THAT(floats(buffer), ElementsAre(-1, -2, -3, -4));
+  EXPECT_TRUE(run->find("z")->ownsData());
+  EXPECT_THAT(floats(*run->find("z")), ElementsAre(1, 2, 3, 4));
+
+  HostTensor wrong = f32Tensor({3}, {0, 0, 0});
+  options.outputBuffers["y"] = &wrong;
+  run = runProgram(p, inputs, nullptr, options);
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("output buffer 'y' is f32 [3], expected [batch:4] f32"));
+  options.outputBuffers = {{"w", &buffer}};
+  run = runProgram(p, inputs, nullptr, options);
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("output buffer 'w': the executable has no such output"));
+  options.outputBuffers = {{"y", nullptr}};
+  run = runProgram(p, inputs, nullptr, options);
+  EXPECT_THAT(run.status().message(), HasSubstr("output buffer 'y' is null"));
+}
+
 TEST(SessionTest, FailingDeviceReportsItsOwnError) {
   // Device 1 routes a token outside the capacity; device 0 then waits in the
   // all-reduce until the timeout. The run reports device 1's error.

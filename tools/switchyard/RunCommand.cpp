@@ -531,6 +531,10 @@ int runRun(int argc, char **argv) {
 
   std::optional<RunResult> last;
   for (int i = 0; i < std::max(1, repeatCount.getValue()); ++i) {
+    // Later runs write into the first run's outputs.
+    if (last)
+      for (auto &[name, tensor] : last->outputs)
+        options.outputBuffers[name] = &tensor;
     absl::StatusOr<RunResult> result = session->run(*inputs, options);
     if (!result.ok())
       return fail(result.status());
@@ -549,7 +553,10 @@ int runRun(int argc, char **argv) {
                  : processes   ? " (the slowest process)"
                                : "")
              << "\n";
-    last.emplace(std::move(*result));
+    if (last)
+      last->stats = std::move(result->stats);
+    else
+      last.emplace(std::move(*result));
   }
 
   if (!printer) {

@@ -43,6 +43,12 @@ struct RunOptions {
   absl::Duration collectiveTimeout = absl::Seconds(60);
   /// Measure the time of every op, summed per op kind.
   bool profileOps = false;
+  /// Tensors the caller owns that outputs are written into, by output name,
+  /// each of its output's global dtype and shape; RunResult::outputs then
+  /// holds views of them. Reused from run to run, they spare allocating
+  /// (and faulting in) the outputs every time. Outputs not named here get
+  /// tensors of their own.
+  std::map<std::string, HostTensor *> outputBuffers;
 };
 
 /// Collective traffic of one kind. A device's bytes are what it sends under
