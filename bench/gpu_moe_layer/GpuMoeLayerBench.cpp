@@ -9,8 +9,8 @@
 // expert-FFN shapes and prints the layer's throughput as a fraction of
 // cuBLAS's at equal FLOPs. The layer's time is its GPU time
 // (RunStats::deviceTime, from the first op to the last); its wall time, with
-// the inputs' upload from and the outputs' download to host memory, is
-// printed beside it.
+// the inputs' upload from and the outputs' download to host memory (into the
+// first run's outputs, RunOptions::outputBuffers), is printed beside it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -202,8 +203,12 @@ int main(int argc, char **argv) {
               check(CudaSession::create(executable, &weights), "session");
           std::vector<double> times, walls;
           int64_t kept = 0;
+          // Runs after the first write into the first run's outputs, as a
+          // caller that runs a layer repeatedly would.
+          RunOptions reuse;
+          std::optional<RunResult> first;
           for (int i = 0; i < kWarmup + kIterations; ++i) {
-            RunResult result = check(session->run(inputs), "run");
+            RunResult result = check(session->run(inputs, reuse), "run");
             if (i >= kWarmup) {
               times.push_back(absl::ToDoubleSeconds(result.stats.deviceTime));
               walls.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
@@ -211,6 +216,11 @@ int main(int argc, char **argv) {
             kept = 0;
             for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
               kept += dropped == 0;
+            if (!first) {
+              first.emplace(std::move(result));
+              for (auto &[name, tensor] : first->outputs)
+                reuse.outputBuffers[name] = &tensor;
+            }
           }
           const double layer = median(times), wall = median(walls);
           const double gemm = gemmSeconds(c, precision == "bf16");
