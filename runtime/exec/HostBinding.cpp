@@ -221,7 +221,10 @@ void sliceRunInput(const Program &program, const BindingSpec &binding,
 absl::Status
 checkOutputBuffers(const Program &program,
                    const std::map<std::string, HostTensor *> &buffers) {
-  for (const auto &[name, tensor] : buffers) {
+  for (const auto &buffer : buffers) {
+    // Not a structured binding: C++17 lambdas cannot capture those.
+    const std::string &name = buffer.first;
+    const HostTensor *tensor = buffer.second;
     auto binding =
         std::find_if(program.outputs.begin(), program.outputs.end(),
                      [&](const BindingSpec &b) { return b.name == name; });
