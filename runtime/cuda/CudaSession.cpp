@@ -1122,6 +1122,12 @@ CudaSession::create(const Executable &executable, const WeightSource *weights,
   return std::unique_ptr<CudaSession>(new CudaSession(std::move(state)));
 }
 
+int64_t CudaSession::epilogueGemmCount() const {
+  const auto &gemms = state_->epilogueGemms;
+  return std::count_if(gemms.begin(), gemms.end(),
+                       [](const auto &gemm) { return gemm != nullptr; });
+}
+
 absl::StatusOr<RunResult>
 CudaSession::run(const std::map<std::string, HostTensor> &inputs,
                  const RunOptions &options) {

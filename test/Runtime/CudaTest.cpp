@@ -198,6 +198,29 @@ TEST(CudaTest, MoeLayerFused) {
   checkMoeLayer(true);
 }
 
+/// The relu epilogue of an f32 expert GEMM written in place runs inside
+/// cuBLASLt, not as a fallback.
+TEST(CudaTest, ReluEpilogueRunsInCublasLt) {
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+  ProgramBuilder p;
+  int x = p.value({{"e", 4}, {"c", 20}, {"m", 16}});
+  int w = p.value({{"e", 4}, {"m", 16}, {"h", 32}});
+  int h = p.value({{"e", 4}, {"c", 20}, {"h", 32}});
+  OpFields epilogue;
+  epilogue.epilogue = fb::UnaryKind::Relu;
+  p.op(fb::OpKind::Einsum, {x, w}, {h}, epilogue);
+  p.input("x", x);
+  p.input("w", w);
+  p.output("h", h);
+  absl::StatusOr<Executable> executable =
+      Executable::loadBytes(p.build(), "test");
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  absl::StatusOr<std::unique_ptr<CudaSession>> session =
+      CudaSession::create(*executable, nullptr);
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ((*session)->epilogueGemmCount(), 1);
+}
+
 /// bf16 einsums run as half-precision GEMMs with float32 accumulation:
 /// operands used in place, packed (a transposed contraction) and summed out
 /// while packing (the widening path); within two bf16 roundings of the cpu.

@@ -70,6 +70,10 @@ public:
   run(const std::map<std::string, HostTensor> &inputs,
       const RunOptions &options = {}) override;
 
+  /// The einsums that apply their epilogue inside cuBLASLt (EpilogueGemm)
+  /// rather than in a kernel after the GEMM.
+  int64_t epilogueGemmCount() const;
+
 private:
   struct State;
   explicit CudaSession(std::unique_ptr<State> state);
