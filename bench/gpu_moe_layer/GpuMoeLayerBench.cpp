@@ -248,7 +248,8 @@ int main(int argc, char **argv) {
           for (size_t k = 0; k < ops.size() && k < 6; ++k)
             std::printf(" %s %.3f", ops[k].kind.c_str(),
                         absl::ToDoubleMilliseconds(ops[k].time));
-          std::printf("\n");
+          std::printf("; cuBLASLt epilogue GEMMs %lld\n",
+                      static_cast<long long>(session->epilogueGemmCount()));
           std::fflush(stdout);
         }
   std::printf(
@@ -257,6 +258,9 @@ int main(int argc, char **argv) {
       "'of cuBLAS' is the time cuBLAS takes for the padded expert GEMMs in "
       "the same precision over the layer's GPU time: the layer's throughput "
       "as a fraction of cuBLAS at equal FLOPs. 'profiled ops' is one more "
-      "run with the host waiting for every op, then the slowest op kinds.\n");
+      "run with the host waiting for every op, then the slowest op kinds; "
+      "'cuBLASLt epilogue GEMMs' counts the einsums whose activation ran "
+      "inside cuBLASLt (the relu of the first expert GEMM, where cuBLASLt "
+      "takes it).\n");
   return 0;
 }
