@@ -87,12 +87,15 @@ EpilogueGemm::create(cublasLtHandle_t handle, const EinsumLayout &l,
         preference.handle, attribute, &bytes, sizeof bytes));
   cublasLtMatmulHeuristicResult_t heuristic = {};
   int found = 0;
-  SY_CUBLAS_RETURN_IF_ERROR(cublasLtMatmulAlgoGetHeuristic(
+  const cublasStatus_t query = cublasLtMatmulAlgoGetHeuristic(
       handle, gemm->desc_, gemm->layouts_[0], gemm->layouts_[1],
       gemm->layouts_[2], gemm->layouts_[2], preference.handle, 1, &heuristic,
-      &found));
-  if (found == 0)
+      &found);
+  // NOT_SUPPORTED: cuBLASLt has nothing for this configuration.
+  if (query == CUBLAS_STATUS_NOT_SUPPORTED ||
+      (query == CUBLAS_STATUS_SUCCESS && found == 0))
     return nullptr;
+  SY_CUBLAS_RETURN_IF_ERROR(query);
   gemm->algo_ = heuristic.algo;
   return gemm;
 }
