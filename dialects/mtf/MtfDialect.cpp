@@ -161,23 +161,20 @@ static LogicalResult verifyNameAttr(Operation *op, Attribute attribute) {
   return success();
 }
 
-/// Checks that a function whose signature carries `mtf` attributes (a
-/// program's entry: mtf.name, mtf.param, mtf.global) has a mesh for its
-/// laid-out types. Under a mesh the `mtf.mesh` attribute's verifier checks
-/// the signature; without one, nothing else would until an op used the
-/// argument.
-static LogicalResult verifySignatureHasMesh(Operation *op) {
+/// Checks that `type`, of an argument or result of a function that carries
+/// an `mtf` attribute (a program's entry: mtf.name, mtf.param, mtf.global),
+/// has a mesh if it is laid out. Under a mesh the `mtf.mesh` attribute's
+/// verifier checks the signature; without one, nothing else would until an
+/// op used the argument. Only the attribute's own type: checking the whole
+/// signature for every attribute made verifying a program of N arguments
+/// take N^2 steps.
+static LogicalResult verifySignatureTypeHasMesh(Operation *op, Type type) {
   auto function = dyn_cast<FunctionOpInterface>(op);
-  if (!function || getEnclosingMesh(op))
+  auto tensor = dyn_cast<NamedTensorType>(type);
+  if (!function || !tensor || getEnclosingMesh(op))
     return success();
-  for (Type type : llvm::concat<const Type>(function.getArgumentTypes(),
-                                            function.getResultTypes()))
-    if (auto tensor = dyn_cast<NamedTensorType>(type);
-        tensor && failed(verifyTypeOnMesh(tensor, {}, [&] {
-          return function.emitOpError() << "signature: ";
-        })))
-      return failure();
-  return success();
+  return verifyTypeOnMesh(
+      tensor, {}, [&] { return function.emitOpError() << "signature: "; });
 }
 
 LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
@@ -189,7 +186,7 @@ LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
     type = function.getArgumentTypes()[argIndex];
   else
     type = op->getRegion(regionIndex).getArgument(argIndex).getType();
-  if (failed(verifySignatureHasMesh(op)))
+  if (failed(verifySignatureTypeHasMesh(op, type)))
     return failure();
   if (attribute.getName() == kParamAttrName)
     return verifyParamAttr(op, argIndex, type, attribute.getValue());
@@ -206,7 +203,8 @@ LogicalResult MtfDialect::verifyRegionResultAttribute(Operation *op,
                                                       unsigned resultIndex,
                                                       NamedAttribute attribute) {
   auto function = dyn_cast<FunctionOpInterface>(op);
-  if (failed(verifySignatureHasMesh(op)))
+  if (function && failed(verifySignatureTypeHasMesh(
+                      op, function.getResultTypes()[resultIndex])))
     return failure();
   if (attribute.getName() == kNameAttrName)
     return verifyNameAttr(op, attribute.getValue());
