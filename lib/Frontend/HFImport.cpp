@@ -114,6 +114,15 @@ FailureOr<Config> parseConfig(const Object &json, Location loc,
   SY_READ(config.numLayers, integer("num_layers", 0, true));
   SY_READ(config.numDecoderLayers,
           integer("num_decoder_layers", config.numLayers, false));
+  // Each layer adds ops of its own; the deepest published T5 and Switch
+  // stacks have 24. A mistyped depth would otherwise build for minutes.
+  constexpr int64_t kMaxLayers = 256;
+  for (auto [key, layers] :
+       {std::pair<StringRef, int64_t>{"num_layers", config.numLayers},
+        {"num_decoder_layers", config.numDecoderLayers}})
+    if (layers > kMaxLayers)
+      return fail("'" + key + "' must be at most " + Twine(kMaxLayers) +
+                  ", got " + Twine(layers));
   SY_READ(config.numBuckets,
           positive("relative_attention_num_buckets", 32, false));
   SY_READ(config.maxDistance,

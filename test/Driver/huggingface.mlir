@@ -16,6 +16,8 @@
 // RUN: not switchyard compile %t.distance.json 2>&1 | FileCheck %s --check-prefix=DISTANCE
 // RUN: echo '{"model_type": "switch_transformers", "vocab_size": 8, "d_model": 4, "d_kv": 2, "d_ff": 8, "num_heads": 2, "num_layers": 1, "num_experts": 0}' > %t.experts.json
 // RUN: not switchyard compile %t.experts.json 2>&1 | FileCheck %s --check-prefix=EXPERTS
+// RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4, "d_kv": 2, "d_ff": 8, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 444442}' > %t.depth.json
+// RUN: not switchyard compile %t.depth.json 2>&1 | FileCheck %s --check-prefix=DEPTH
 // RUN: echo '{"model_type": ' > %t.broken.json
 // RUN: not switchyard compile %t.broken.json 2>&1 | FileCheck %s --check-prefix=JSON
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/t5-dense --max-new-tokens 4 2>&1 | FileCheck %s --check-prefix=NOIDS
@@ -33,5 +35,6 @@
 // BUCKETS: error: config.json: 'relative_attention_num_buckets' must be at least 4, got 2
 // DISTANCE: error: config.json: 'relative_attention_max_distance' (16) must exceed half of 'relative_attention_num_buckets' (32)
 // EXPERTS: error: config.json: 'num_experts' must be positive
+// DEPTH: error: config.json: 'num_decoder_layers' must be at most 256, got 444442
 // JSON: error: invalid JSON
 // NOIDS: give --input input_ids=FILE.npy with a [batch, length] array
