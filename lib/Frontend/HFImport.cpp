@@ -662,8 +662,8 @@ OwningOpRef<ModuleOp> ForwardBuilder::build() {
   func::ReturnOp::create(builder, loc, outputs);
   function.setType(builder.getFunctionType(body->getArgumentTypes(),
                                            ValueRange(outputs).getTypes()));
-  for (auto [index, attrs] : llvm::enumerate(argAttrs))
-    function.setArgAttrs(index, attrs);
+  // At once: setting them one by one would build an array per argument.
+  function.setAllArgAttrs(argAttrs);
   for (auto [index, name] : llvm::enumerate(outputNames))
     function.setResultAttr(index, MtfDialect::kNameAttrName,
                            builder.getStringAttr(name));
