@@ -55,79 +55,45 @@ OpTy producedOnceBy(Value value) {
   return op;
 }
 
-/// all_gather(all_gather(x, A, d), B, d) -> all_gather(x, B ++ A, d): the
-/// later gather's axis is the more major one.
-struct MergeAllGathers : public OpRewritePattern<AllGatherOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AllGatherOp op,
-                                PatternRewriter &rewriter) const override {
-    auto first = producedOnceBy<AllGatherOp>(op.getInput());
-    if (!first || first.getGatherAxis() != op.getGatherAxis() ||
-        first.getGrid() != op.getGrid())
-      return failure();
-    SmallVector<int16_t> axes(op.getGridAxes());
-    llvm::append_range(axes, first.getGridAxes());
-    rewriter.replaceOpWithNewOp<AllGatherOp>(
-        op, op.getType(), op.getGridAttr(), rewriter.getDenseI16ArrayAttr(axes),
-        first.getInput(), op.getGatherAxisAttr());
-    return success();
-  }
-};
+/// Whether two collectives of one kind in a row do the same thing (beyond
+/// their grid axes), so that one over both sets of axes can replace them.
+bool sameParameters(AllGatherOp first, AllGatherOp op) {
+  return first.getGatherAxis() == op.getGatherAxis();
+}
+bool sameParameters(AllSliceOp first, AllSliceOp op) {
+  return first.getSliceAxis() == op.getSliceAxis();
+}
+bool sameParameters(AllReduceOp first, AllReduceOp op) {
+  return first.getReduction() == op.getReduction() &&
+         first.getInput().getType() == op.getType();
+}
+bool sameParameters(ReduceScatterOp first, ReduceScatterOp op) {
+  return first.getReduction() == op.getReduction() &&
+         first.getScatterAxis() == op.getScatterAxis();
+}
 
-/// all_slice(all_slice(x, A, d), B, d) -> all_slice(x, A ++ B, d).
-struct MergeAllSlices : public OpRewritePattern<AllSliceOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AllSliceOp op,
+/// op(first(x, A), B) -> op(x, A ++ B) for two collectives of one kind with
+/// the same parameters: all_slice, all_reduce and reduce_scatter, where the
+/// later op's axis is the more minor. For all_gather the later gather's axis
+/// is the more major one: op(x, B ++ A).
+template <typename CollectiveOp>
+struct MergeCollectives : public OpRewritePattern<CollectiveOp> {
+  using OpRewritePattern<CollectiveOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(CollectiveOp op,
                                 PatternRewriter &rewriter) const override {
-    auto first = producedOnceBy<AllSliceOp>(op.getInput());
-    if (!first || first.getSliceAxis() != op.getSliceAxis() ||
-        first.getGrid() != op.getGrid())
+    auto first = producedOnceBy<CollectiveOp>(op.getInput());
+    if (!first || first.getGrid() != op.getGrid() || !sameParameters(first, op))
       return failure();
     SmallVector<int16_t> axes(first.getGridAxes());
-    llvm::append_range(axes, op.getGridAxes());
-    rewriter.replaceOpWithNewOp<AllSliceOp>(
-        op, op.getType(), op.getGridAttr(), rewriter.getDenseI16ArrayAttr(axes),
-        first.getInput(), op.getSliceAxisAttr());
-    return success();
-  }
-};
-
-/// all_reduce(all_reduce(x, A, k), B, k) -> all_reduce(x, A ++ B, k).
-struct MergeAllReduces : public OpRewritePattern<AllReduceOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AllReduceOp op,
-                                PatternRewriter &rewriter) const override {
-    auto first = producedOnceBy<AllReduceOp>(op.getInput());
-    if (!first || first.getReduction() != op.getReduction() ||
-        first.getGrid() != op.getGrid() ||
-        first.getInput().getType() != op.getType())
-      return failure();
-    SmallVector<int16_t> axes(first.getGridAxes());
-    llvm::append_range(axes, op.getGridAxes());
-    rewriter.replaceOpWithNewOp<AllReduceOp>(
-        op, op.getType(), op.getGridAttr(), rewriter.getDenseI16ArrayAttr(axes),
-        first.getInput(), op.getReductionAttr());
-    return success();
-  }
-};
-
-/// reduce_scatter(reduce_scatter(x, A, k, d), B, k, d) ->
-/// reduce_scatter(x, A ++ B, k, d): as for slices, the later scatter's axis
-/// is the more minor one.
-struct MergeReduceScatters : public OpRewritePattern<ReduceScatterOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ReduceScatterOp op,
-                                PatternRewriter &rewriter) const override {
-    auto first = producedOnceBy<ReduceScatterOp>(op.getInput());
-    if (!first || first.getReduction() != op.getReduction() ||
-        first.getScatterAxis() != op.getScatterAxis() ||
-        first.getGrid() != op.getGrid())
-      return failure();
-    SmallVector<int16_t> axes(first.getGridAxes());
-    llvm::append_range(axes, op.getGridAxes());
-    rewriter.replaceOpWithNewOp<ReduceScatterOp>(
-        op, op.getType(), op.getGridAttr(), rewriter.getDenseI16ArrayAttr(axes),
-        first.getInput(), op.getReductionAttr(), op.getScatterAxisAttr());
+    if constexpr (std::is_same_v<CollectiveOp, AllGatherOp>)
+      axes.insert(axes.begin(), op.getGridAxes().begin(),
+                  op.getGridAxes().end());
+    else
+      llvm::append_range(axes, op.getGridAxes());
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setGridAxes(axes);
+      op.getInputMutable().assign(first.getInput());
+    });
     return success();
   }
 };
@@ -172,8 +138,9 @@ struct CleanupCollectivesPass
     RewritePatternSet patterns(context);
     patterns.add<DropUnitAxes<AllGatherOp>, DropUnitAxes<AllSliceOp>,
                  DropUnitAxes<AllToAllOp>, DropUnitAxes<AllReduceOp>,
-                 DropUnitAxes<ReduceScatterOp>, MergeAllGathers, MergeAllSlices,
-                 MergeAllReduces, MergeReduceScatters,
+                 DropUnitAxes<ReduceScatterOp>, MergeCollectives<AllGatherOp>,
+                 MergeCollectives<AllSliceOp>, MergeCollectives<AllReduceOp>,
+                 MergeCollectives<ReduceScatterOp>,
                  AllReduceSliceToReduceScatter,
                  GatherThenSliceIsIdentity>(context);
     mtf::AsNamedOp::getCanonicalizationPatterns(patterns, context);
