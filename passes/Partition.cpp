@@ -343,7 +343,11 @@ FailureOr<OpPlan> Partitioner::planOp(Operation *op) {
         return plan;
       })
       .Case([&](moe::RouteOp route) {
-        NamedTensorType computed = whole(resultType(), {route.getTokensDim()});
+        // Routing counts along the tokens and over a token's choices.
+        SmallVector<StringRef> routed = {route.getTokensDim()};
+        if (std::optional<StringRef> choices = route.getChoicesDim())
+          routed.push_back(*choices);
+        NamedTensorType computed = whole(resultType(), routed);
         OpPlan plan;
         plan.operands.push_back(follow(operandType(0), computed));
         for (OpResult result : route->getResults())

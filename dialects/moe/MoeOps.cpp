@@ -18,6 +18,7 @@ using mtf::verifyConsistentSizes;
 using mtf::verifyHasDim;
 
 #include "dialects/moe/MoeDialect.cpp.inc"
+#include "dialects/moe/MoeEnums.cpp.inc"
 
 void MoeDialect::initialize() {
   addOperations<
@@ -76,6 +77,7 @@ LogicalResult verifyResult(Operation *op, ArrayRef<DimAttr> expected,
 /// `expert` comes from a `moe.route`, that both ops agree on the token
 /// dimension, the number of experts and the capacity.
 LogicalResult verifyBuffers(Operation *op, Value expert, StringRef tokensDim,
+                            std::optional<StringRef> choicesDim,
                             NamedTensorType buffers, StringRef expertsDim,
                             StringRef capacityDim, StringRef what) {
   if (expertsDim == capacityDim)
@@ -92,6 +94,11 @@ LogicalResult verifyBuffers(Operation *op, Value expert, StringRef tokensDim,
     return op->emitOpError() << "routes tokens along '" << tokensDim
                              << "' but its 'moe.route' routes along '"
                              << route.getTokensDim() << "'";
+  if (route.getChoicesDim() != choicesDim)
+    return op->emitOpError()
+           << "takes the choices dimension '" << choicesDim.value_or("")
+           << "' but its 'moe.route' makes '"
+           << route.getChoicesDim().value_or("") << "'";
   int64_t experts = buffers.getDim(expertsDim).getSize();
   if (route.getNumExperts() != experts)
     return op->emitOpError()
@@ -105,15 +112,25 @@ LogicalResult verifyBuffers(Operation *op, Value expert, StringRef tokensDim,
   return success();
 }
 
-/// Checks that every routing dimension (of `expert`) is in `tokens` with
-/// the same size, and that the token dimension is among them.
+/// Checks that every routing dimension (of `expert`) but the choices
+/// dimension is in `tokens` with the same size, that the token dimension is
+/// among them, and that the choices dimension, if any, is in `expert` only.
 LogicalResult verifyRoutingDims(Operation *op, NamedTensorType expert,
                                 NamedTensorType tokens, StringRef tokensDim,
+                                std::optional<StringRef> choicesDim,
                                 StringRef what) {
   if (failed(verifyHasDim(op, expert, tokensDim, "routing decision")))
     return failure();
+  if (choicesDim) {
+    if (failed(verifyHasDim(op, expert, *choicesDim, "routing decision")))
+      return failure();
+    if (tokens.hasDim(*choicesDim))
+      return op->emitOpError() << what << " must not have the choices "
+                               << "dimension '" << *choicesDim << "'";
+  }
   for (DimAttr dim : expert.getDims())
-    if (failed(verifyHasDim(op, tokens, dim.getName().getValue(), what)))
+    if (dim.getName().getValue() != choicesDim &&
+        failed(verifyHasDim(op, tokens, dim.getName().getValue(), what)))
       return failure();
   return verifyConsistentSizes(op, {expert, tokens});
 }
@@ -152,9 +169,18 @@ LogicalResult RouteOp::inferReturnTypes(MLIRContext *context,
   auto logits = dyn_cast<NamedTensorType>(adaptor.getLogits().getType());
   if (!logits)
     return failure();
-  auto tokens = NamedTensorType::get(
-      context, dimsWithout(logits, {adaptor.getExpertsDim()}),
-      IntegerType::get(context, 32));
+  // The experts dimension is dropped, or replaced by the choices.
+  SmallVector<DimAttr> dims;
+  for (DimAttr dim : logits.getDims()) {
+    if (dim.getName().getValue() != adaptor.getExpertsDim())
+      dims.push_back(dim);
+    else if (adaptor.getChoicesDim() && adaptor.getTopK())
+      dims.push_back(DimAttr::get(context, adaptor.getChoicesDimAttr(),
+                                  static_cast<int64_t>(*adaptor.getTopK()),
+                                  {}));
+  }
+  auto tokens =
+      NamedTensorType::get(context, dims, IntegerType::get(context, 32));
   results.assign({tokens, tokens.withElementType(logits.getElementType()),
                   tokens, tokens.withElementType(IntegerType::get(context, 1))});
   return success();
@@ -181,6 +207,17 @@ LogicalResult RouteOp::verify() {
                          << getTokensDim() << "'";
   if (getNumExperts() < 1)
     return emitOpError() << "needs at least one expert";
+  if (getTopK().has_value() != getChoicesDim().has_value())
+    return emitOpError() << "expects 'top_k' and 'choices' together";
+  if (getTopK() && (getNumChoices() < 1 || getNumChoices() > getNumExperts()))
+    return emitOpError() << "top_k must be between 1 and the "
+                         << getNumExperts() << " experts, got "
+                         << getNumChoices();
+  if (getChoicesDim() && logits.hasDim(*getChoicesDim()))
+    return emitOpError() << "choices dimension '" << *getChoicesDim()
+                         << "' is already a logits dimension";
+  if (getNormalize() && !getTopK())
+    return emitOpError() << "normalizes gates only with 'top_k'";
   if (getCapacity().has_value() == getCapacityFactor().has_value())
     return emitOpError() << "expects exactly one of 'capacity' and "
                             "'capacity_factor'";
@@ -199,13 +236,18 @@ int64_t RouteOp::getNumExperts() {
       .getSize();
 }
 
+int64_t RouteOp::getNumChoices() {
+  return getTopKAttr() ? getTopKAttr().getInt() : 1;
+}
+
 int64_t RouteOp::getExpertCapacity() {
   if (IntegerAttr capacity = getCapacityAttr())
     return capacity.getInt();
   int64_t tokens =
       cast<NamedTensorType>(getLogits().getType()).getDim(getTokensDim()).getSize();
-  return static_cast<int64_t>(std::ceil(
-      getCapacityFactor()->convertToDouble() * tokens / getNumExperts()));
+  return static_cast<int64_t>(std::ceil(getCapacityFactor()->convertToDouble() *
+                                        getNumChoices() * tokens /
+                                        getNumExperts()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -216,9 +258,11 @@ LogicalResult DispatchOp::verify() {
   auto input = cast<NamedTensorType>(getInput().getType());
   auto expert = cast<NamedTensorType>(getExpert().getType());
   auto result = cast<NamedTensorType>(getResult().getType());
-  if (failed(verifyRoutingDims(*this, expert, input, getTokensDim(), "input")) ||
-      failed(verifyBuffers(*this, getExpert(), getTokensDim(), result,
-                           getExpertsDim(), getCapacityDim(), "result")))
+  if (failed(verifyRoutingDims(*this, expert, input, getTokensDim(),
+                               getChoicesDim(), "input")) ||
+      failed(verifyBuffers(*this, getExpert(), getTokensDim(), getChoicesDim(),
+                           result, getExpertsDim(), getCapacityDim(),
+                           "result")))
     return failure();
   SmallVector<DimAttr> expected = dimsWithout(input, {getTokensDim()});
   for (StringRef dim : {getExpertsDim(), getCapacityDim()}) {
@@ -238,10 +282,11 @@ LogicalResult CombineOp::verify() {
     return emitOpError() << "gate must have the dimensions of the routing "
                             "decision "
                          << expert << ", got " << gate;
-  if (failed(verifyBuffers(*this, getExpert(), getTokensDim(), input,
-                           getExpertsDim(), getCapacityDim(), "input")) ||
+  if (failed(verifyBuffers(*this, getExpert(), getTokensDim(), getChoicesDim(),
+                           input, getExpertsDim(), getCapacityDim(),
+                           "input")) ||
       failed(verifyRoutingDims(*this, expert, result, getTokensDim(),
-                               "result")))
+                               getChoicesDim(), "result")))
     return failure();
   if (input.hasDim(getTokensDim()))
     return emitOpError() << "input already has a dimension '"

@@ -7,6 +7,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 
 #include "dialects/moe/MoeDialect.h.inc"
+#include "dialects/moe/MoeEnums.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/moe/MoeOps.h.inc"

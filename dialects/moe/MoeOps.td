@@ -12,6 +12,7 @@
 include "dialects/mtf/MtfTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "dialects/moe/MoeEnums.td"
 
 def Moe_Dialect : Dialect {
   let name = "moe";
@@ -32,7 +33,7 @@ class Moe_Op<string mnemonic, list<Trait> traits = []>
     : Op<Moe_Dialect, mnemonic, !listconcat([Pure, Mtf_MeshConsistent], traits)>;
 
 def Moe_RouteOp : Moe_Op<"route", [InferTypeOpAdaptorWithIsCompatible]> {
-  let summary = "top-1 routing with expert capacity";
+  let summary = "top-1 or top-k routing with expert capacity";
   let description = [{
     For router logits `[groups..., tokens, experts]`:
 
@@ -51,24 +52,36 @@ def Moe_RouteOp : Moe_Op<"route", [InferTypeOpAdaptorWithIsCompatible]> {
     %expert, %gate, %position, %dropped = moe.route %logits
         tokens(length) experts(experts) capacity(4)
         : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+    %e2, %g2, %p2, %d2 = moe.route %logits
+        tokens(length) experts(experts) top_k(2) choices(choice)
+        capacity_factor(1.0) normalize(after_drops)
+        : !mtf.tensor<[batch:2, length:8, experts:4], f32>
     ```
   }];
   let arguments = (ins Mtf_FloatTensor:$logits, StrAttr:$tokens_dim,
-                       StrAttr:$experts_dim, OptionalAttr<I64Attr>:$capacity,
-                       OptionalAttr<F64Attr>:$capacity_factor);
+                       StrAttr:$experts_dim, OptionalAttr<I64Attr>:$top_k,
+                       OptionalAttr<StrAttr>:$choices_dim,
+                       OptionalAttr<I64Attr>:$capacity,
+                       OptionalAttr<F64Attr>:$capacity_factor,
+                       OptionalAttr<Moe_GateNormalization>:$normalize);
   let results = (outs Mtf_IntTensor:$expert, Mtf_FloatTensor:$gate,
                       Mtf_IntTensor:$position, Mtf_BoolTensor:$dropped);
   let assemblyFormat = [{
     $logits `tokens` `(` custom<DimName>($tokens_dim) `)`
     `experts` `(` custom<DimName>($experts_dim) `)`
+    (`top_k` `(` $top_k^ `)`)?
+    (`choices` `(` custom<DimName>($choices_dim)^ `)`)?
     (`capacity` `(` $capacity^ `)`)?
     (`capacity_factor` `(` $capacity_factor^ `)`)?
+    (`normalize` `(` $normalize^ `)`)?
     attr-dict `:` type($logits)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// Number of experts: the size of the experts dimension.
     int64_t getNumExperts();
+    /// Experts each token chooses: `top_k`, or 1.
+    int64_t getNumChoices();
     /// The expert capacity C, given or derived from the capacity factor.
     int64_t getExpertCapacity();
   }];
@@ -89,7 +102,9 @@ def Moe_DispatchOp : Moe_Op<"dispatch", Moe_RoutingTypes> {
     `result[groups..., e, c, features...] = input[groups..., t, features...]`
     for the token `t` routed to expert `e` at position `c`; slots no token
     fills are zero, and dropped tokens go nowhere. The result replaces the
-    token dimension by the experts and capacity dimensions.
+    token dimension by the experts and capacity dimensions. With top-k
+    routing (`choices(choice)`, the routing operands' extra dimension) a
+    token goes to the slot of each of its kept choices.
 
     Laid out on a mesh with tokens split by batch, the experts' feed-forward
     wants the experts dimension split instead: partitioning turns that into
@@ -112,13 +127,15 @@ def Moe_DispatchOp : Moe_Op<"dispatch", Moe_RoutingTypes> {
   let arguments = (ins Mtf_FloatTensor:$input, Mtf_IntTensor:$expert,
                        Mtf_IntTensor:$position, Mtf_BoolTensor:$dropped,
                        StrAttr:$tokens_dim, StrAttr:$experts_dim,
-                       StrAttr:$capacity_dim);
+                       StrAttr:$capacity_dim,
+                       OptionalAttr<StrAttr>:$choices_dim);
   let results = (outs Mtf_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $expert `,` $position `,` $dropped
     `tokens` `(` custom<DimName>($tokens_dim) `)`
     `experts` `(` custom<DimName>($experts_dim) `)`
     `capacity_dim` `(` custom<DimName>($capacity_dim) `)`
+    (`choices` `(` custom<DimName>($choices_dim)^ `)`)?
     attr-dict `:` type($input) `,` type($expert) `->` type($result)
   }];
   let hasVerifier = 1;
@@ -141,6 +158,9 @@ def Moe_CombineOp : Moe_Op<"combine", !listconcat(Moe_RoutingTypes, [
     combined tokens are never stored apart (the sum is formed in float32
     and rounded once).
 
+    With top-k routing (`choices(choice)`) the result sums `gate[t, j] *
+    input[...]` over the token's kept choices `j`, in float32, rounded once.
+
     ```mlir
     %y = moe.combine %out, %expert, %position, %dropped, %gate
         tokens(length) experts(experts) capacity_dim(expert_capacity)
@@ -159,7 +179,8 @@ def Moe_CombineOp : Moe_Op<"combine", !listconcat(Moe_RoutingTypes, [
                        Mtf_FloatTensor:$gate,
                        Optional<Mtf_FloatTensor>:$residual,
                        StrAttr:$tokens_dim, StrAttr:$experts_dim,
-                       StrAttr:$capacity_dim);
+                       StrAttr:$capacity_dim,
+                       OptionalAttr<StrAttr>:$choices_dim);
   let results = (outs Mtf_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $expert `,` $position `,` $dropped `,` $gate
@@ -167,6 +188,7 @@ def Moe_CombineOp : Moe_Op<"combine", !listconcat(Moe_RoutingTypes, [
     `tokens` `(` custom<DimName>($tokens_dim) `)`
     `experts` `(` custom<DimName>($experts_dim) `)`
     `capacity_dim` `(` custom<DimName>($capacity_dim) `)`
+    (`choices` `(` custom<DimName>($choices_dim)^ `)`)?
     attr-dict `:` type($input) `,` type($expert) `,` type($gate) `->` type($result)
   }];
   let hasVerifier = 1;

@@ -238,10 +238,19 @@ double flopsOf(Operation *op) {
       })
       .Case([&](mtf::SoftmaxOp) { return 5 * resultElements(); })
       .Case([&](mtf::RmsNormOp) { return 4 * resultElements(); })
-      .Case([&](moe::RouteOp) { return 5 * inputElements(); })
+      .Case([&](moe::RouteOp route) {
+        // Softmax, then one argmax pass per choice.
+        return (4 + route.getNumChoices()) * inputElements();
+      })
       .Case([&](moe::CombineOp combine) {
+        int64_t choices = 1;
+        if (std::optional<StringRef> dim = combine.getChoicesDim())
+          choices = cast<mtf::NamedTensorType>(combine.getExpert().getType())
+                        .getDim(*dim)
+                        .getSize();
         // A residual costs what the add it replaced did.
-        return (combine.getResidual() ? 3 : 2) * resultElements();
+        return (2 * choices + (combine.getResidual() ? 1 : 0)) *
+               resultElements();
       })
       .Case<mtf::ReduceOp, mtf::CumsumOp>(
           [&](Operation *) { return inputElements(); })

@@ -463,8 +463,10 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
   }
   auto routing = moe::RouteOp::create(
       builder, loc, logits, builder.getStringAttr(route),
-      builder.getStringAttr("experts"),
-      builder.getI64IntegerAttr(config.expertCapacity), FloatAttr());
+      builder.getStringAttr("experts"), /*top_k=*/IntegerAttr(),
+      /*choices_dim=*/StringAttr(),
+      builder.getI64IntegerAttr(config.expertCapacity), FloatAttr(),
+      /*normalize=*/moe::GateNormalizationAttr());
 
   SmallVector<Dim> bufferDims = {experts};
   bufferDims.append(groups.begin(), groups.end());
@@ -473,7 +475,7 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
       builder, loc, type(bufferDims, f32), routed, routing.getExpert(),
       routing.getPosition(), routing.getDropped(), builder.getStringAttr(route),
       builder.getStringAttr("experts"),
-      builder.getStringAttr("expert_capacity"));
+      builder.getStringAttr("expert_capacity"), /*choices_dim=*/StringAttr());
   SmallVector<Dim> hiddenDims(bufferDims);
   hiddenDims.back() = dFF;
   Value hidden = unary(
@@ -491,7 +493,7 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
       builder, loc, type(resultDims, f32), out, routing.getExpert(),
       routing.getPosition(), routing.getDropped(), routing.getGate(),
       /*residual=*/Value(), builder.getStringAttr(route), builder.getStringAttr("experts"),
-      builder.getStringAttr("expert_capacity"));
+      builder.getStringAttr("expert_capacity"), /*choices_dim=*/StringAttr());
 
   // Per block: raw router logits, expert choices and drops, by token.
   auto byToken = [&](Value value, ArrayRef<Dim> trailing) {

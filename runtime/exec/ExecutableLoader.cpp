@@ -313,6 +313,8 @@ absl::Status Loader::loadOps(const fb::Program &root) {
     spec.expertsDim = strOr(op->experts_dim());
     spec.capacityDim = strOr(op->capacity_dim());
     spec.capacity = op->capacity();
+    spec.choicesDim = strOr(op->choices_dim());
+    spec.gateNormalization = op->gate_normalization();
     spec.epsilon = op->epsilon();
     spec.exclusive = op->exclusive();
     if (op->constant())

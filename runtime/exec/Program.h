@@ -50,6 +50,10 @@ struct OpSpec {
   std::string expertsDim;
   std::string capacityDim;
   int64_t capacity = 0;
+  /// Route, dispatch, combine: the dimension of a token's top-k choices in
+  /// the routing values; empty for top-1.
+  std::string choicesDim;
+  fb::GateNormalization gateNormalization = fb::GateNormalization::None;
   double epsilon = 0.0;
   bool exclusive = false;
   std::vector<uint8_t> constant;

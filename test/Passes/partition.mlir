@@ -140,6 +140,72 @@ module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
 
 // -----
 
+// Top-2 expert parallelism: the same one all-to-all each way (the buffers
+// hold both choices' slots); every choice of a token is routed, dispatched
+// and combined on the device that holds the token.
+// CHECK-LABEL: func.func @top2_expert_parallel
+// CHECK: moe.route %{{.*}} top_k(2) choices(choice) capacity(4) normalize(after_drops) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+// CHECK: moe.dispatch {{.*}} choices(choice) : !mtf.tensor<[batch:2, length:8, d_model:8], f32>, !mtf.tensor<[batch:2, length:8, choice:2], i32> -> !mtf.tensor<[experts:4, batch:2, expert_capacity:4, d_model:8], f32>
+// CHECK: shard.all_to_all %{{.*}} on @mesh grid_axes = [0] split_axis = 0 concat_axis = 1 : tensor<4x2x4x8xf32> -> tensor<1x8x4x8xf32>
+// CHECK: shard.all_to_all %{{.*}} on @mesh grid_axes = [0] split_axis = 1 concat_axis = 0 : tensor<1x8x4x8xf32> -> tensor<4x2x4x8xf32>
+// CHECK: moe.combine {{.*}} choices(choice) : !mtf.tensor<[experts:4, batch:2, expert_capacity:4, d_model:8], f32>, !mtf.tensor<[batch:2, length:8, choice:2], i32>, !mtf.tensor<[batch:2, length:8, choice:2], f32> -> !mtf.tensor<[batch:2, length:8, d_model:8], f32>
+// CHECK-NOT: shard.
+// CHECK: return
+module attributes {mtf.mesh = #mtf.mesh<"b:4">} {
+  func.func @top2_expert_parallel(%x: !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>,
+                                  %logits: !mtf.tensor<[batch:8{b}, length:8, experts:4], f32>,
+                                  %w: !mtf.tensor<[experts:4{b}, d_model:8, d_out:8], f32>)
+      -> !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32> {
+    %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts)
+        top_k(2) choices(choice) capacity(4) normalize(after_drops)
+        : !mtf.tensor<[batch:8{b}, length:8, experts:4], f32>
+    %buffers = moe.dispatch %x, %expert, %position, %dropped tokens(length) experts(experts)
+        capacity_dim(expert_capacity) choices(choice)
+        : !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>, !mtf.tensor<[batch:8{b}, length:8, choice:2], i32>
+          -> !mtf.tensor<[experts:4{b}, batch:8, expert_capacity:4, d_model:8], f32>
+    %out = mtf.einsum %buffers, %w
+        : (!mtf.tensor<[experts:4{b}, batch:8, expert_capacity:4, d_model:8], f32>, !mtf.tensor<[experts:4{b}, d_model:8, d_out:8], f32>)
+          -> !mtf.tensor<[experts:4{b}, batch:8, expert_capacity:4, d_out:8], f32>
+    %back = mtf.reshape %out : !mtf.tensor<[experts:4{b}, batch:8, expert_capacity:4, d_out:8], f32>
+                               -> !mtf.tensor<[experts:4{b}, batch:8, expert_capacity:4, d_model:8], f32>
+    %y = moe.combine %back, %expert, %position, %dropped, %gate tokens(length) experts(experts)
+        capacity_dim(expert_capacity) choices(choice)
+        : !mtf.tensor<[experts:4{b}, batch:8, expert_capacity:4, d_model:8], f32>,
+          !mtf.tensor<[batch:8{b}, length:8, choice:2], i32>, !mtf.tensor<[batch:8{b}, length:8, choice:2], f32>
+          -> !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>
+    return %y : !mtf.tensor<[batch:8{b}, length:8, d_model:8], f32>
+  }
+}
+
+// -----
+
+// Routing results whose type splits the choices dimension: route computes
+// every choice of a token, then slices; dispatch gathers them again.
+// CHECK-LABEL: func.func @top2_split_choices
+// CHECK: moe.route %{{.*}} top_k(2) choices(choice) capacity(4) : !mtf.tensor<[length:8, experts:4], f32>
+// CHECK: shard.all_slice %{{.*}} on @mesh grid_axes = [0] slice_axis = 1 : tensor<8x2xi32> -> tensor<8x1xi32>
+// CHECK: shard.all_gather %{{.*}} on @mesh grid_axes = [0] gather_axis = 1 : tensor<8x1xi32> -> tensor<8x2xi32>
+// CHECK: moe.dispatch {{.*}} choices(choice) : !mtf.tensor<[length:8, d_model:8], f32>, !mtf.tensor<[length:8, choice:2], i32> -> !mtf.tensor<[experts:4, expert_capacity:4, d_model:8], f32>
+module attributes {mtf.mesh = #mtf.mesh<"c:2">} {
+  func.func @top2_split_choices(%x: !mtf.tensor<[length:8, d_model:8], f32>,
+                                %logits: !mtf.tensor<[length:8, experts:4], f32>)
+      -> !mtf.tensor<[experts:4, expert_capacity:4, d_model:8], f32> {
+    %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts)
+        top_k(2) choices(choice) capacity(4)
+        : !mtf.tensor<[length:8, experts:4], f32>
+    %e = mtf.relayout %expert : !mtf.tensor<[length:8, choice:2], i32> -> !mtf.tensor<[length:8, choice:2{c}], i32>
+    %p = mtf.relayout %position : !mtf.tensor<[length:8, choice:2], i32> -> !mtf.tensor<[length:8, choice:2{c}], i32>
+    %d = mtf.relayout %dropped : !mtf.tensor<[length:8, choice:2], i1> -> !mtf.tensor<[length:8, choice:2{c}], i1>
+    %buffers = moe.dispatch %x, %e, %p, %d tokens(length) experts(experts)
+        capacity_dim(expert_capacity) choices(choice)
+        : !mtf.tensor<[length:8, d_model:8], f32>, !mtf.tensor<[length:8, choice:2{c}], i32>
+          -> !mtf.tensor<[experts:4, expert_capacity:4, d_model:8], f32>
+    return %buffers : !mtf.tensor<[experts:4, expert_capacity:4, d_model:8], f32>
+  }
+}
+
+// -----
+
 // The router counts capacity along whole token sequences, and softmax and
 // RMS norm reduce along whole dimensions: a split there is gathered first.
 // CHECK-LABEL: func.func @needs_whole_dims

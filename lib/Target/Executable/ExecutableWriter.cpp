@@ -57,7 +57,8 @@ struct OpRecord {
   exe::BinaryKind binary = exe::BinaryKind::Add;
   exe::ReduceKind reduce = exe::ReduceKind::Sum;
   exe::CollectiveReduction reduction = exe::CollectiveReduction::Sum;
-  std::string dim, tokensDim, expertsDim, capacityDim, location;
+  std::string dim, tokensDim, expertsDim, capacityDim, choicesDim, location;
+  exe::GateNormalization gateNormalization = exe::GateNormalization::None;
   int64_t capacity = 0, axis = 0, concatAxis = 0;
   double epsilon = 0;
   bool exclusive = false;
@@ -270,6 +271,13 @@ FailureOr<OpRecord> Writer::lower(Operation *op) {
             record.tokensDim = route.getTokensDim().str();
             record.expertsDim = route.getExpertsDim().str();
             record.capacity = route.getExpertCapacity();
+            record.choicesDim = route.getChoicesDim().value_or("").str();
+            if (std::optional<moe::GateNormalization> normalize =
+                    route.getNormalize())
+              record.gateNormalization =
+                  *normalize == moe::GateNormalization::before_drops
+                      ? exe::GateNormalization::BeforeDrops
+                      : exe::GateNormalization::AfterDrops;
             return success();
           })
           .Case<moe::DispatchOp, moe::CombineOp>([&](auto typed) {
@@ -279,6 +287,7 @@ FailureOr<OpRecord> Writer::lower(Operation *op) {
             record.tokensDim = typed.getTokensDim().str();
             record.expertsDim = typed.getExpertsDim().str();
             record.capacityDim = typed.getCapacityDim().str();
+            record.choicesDim = typed.getChoicesDim().value_or("").str();
             return success();
           })
           .Case([&](moe::ZLossOp loss) {
@@ -581,7 +590,9 @@ FailureOr<std::string> Writer::write(ExecutableStats *stats) {
         r.gridAxes.empty() ? nullptr : &r.gridAxes, r.axis, r.concatAxis,
         r.location.c_str(),
         r.epilogue ? flatbuffers::Optional<exe::UnaryKind>(*r.epilogue)
-                   : flatbuffers::nullopt));
+                   : flatbuffers::nullopt,
+        r.choicesDim.empty() ? nullptr : r.choicesDim.c_str(),
+        r.gateNormalization));
 
   auto binding = [&](Value value, DictionaryAttr attrs, std::string fallback)
       -> FailureOr<flatbuffers::Offset<exe::Binding>> {

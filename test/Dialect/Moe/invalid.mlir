@@ -311,3 +311,106 @@ func.func @aux_groups(%a: !mtf.tensor<[batch:2, length:8, experts:4], f32>, %b: 
       : !mtf.tensor<[batch:2, length:8, experts:4], f32>, !mtf.tensor<[batch:4, length:8, experts:4], f32>
   return
 }
+
+// -----
+
+func.func @route_top_k_without_choices(%l: !mtf.tensor<[length:8, experts:4], f32>) {
+  // expected-error@+1 {{expects 'top_k' and 'choices' together}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(2) capacity(2) : !mtf.tensor<[length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @route_choices_without_top_k(%l: !mtf.tensor<[length:8, experts:4], f32>) {
+  // expected-error@+1 {{expects 'top_k' and 'choices' together}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) choices(k) capacity(2) : !mtf.tensor<[length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @route_top_k_zero(%l: !mtf.tensor<[length:8, experts:4], f32>) {
+  // expected-error@+1 {{top_k must be between 1 and the 4 experts, got 0}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(0) choices(k) capacity(2) : !mtf.tensor<[length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @route_top_k_above_experts(%l: !mtf.tensor<[length:8, experts:4], f32>) {
+  // expected-error@+1 {{top_k must be between 1 and the 4 experts, got 5}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(5) choices(k) capacity(2) : !mtf.tensor<[length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @route_choices_is_logits_dim(%l: !mtf.tensor<[batch:2, length:8, experts:4], f32>) {
+  // expected-error@+1 {{choices dimension 'batch' is already a logits dimension}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(2) choices(batch) capacity(2) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @route_normalize_top1(%l: !mtf.tensor<[length:8, experts:4], f32>) {
+  // expected-error@+1 {{normalizes gates only with 'top_k'}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) capacity(2) normalize(after_drops) : !mtf.tensor<[length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @route_normalize_unknown(%l: !mtf.tensor<[length:8, experts:4], f32>) {
+  // expected-error@+1 {{expected string or keyword containing one of the following enum values for attribute 'normalize' [before_drops, after_drops]}}
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(2) choices(k) capacity(2) normalize(always) : !mtf.tensor<[length:8, experts:4], f32>
+  return
+}
+
+// -----
+
+func.func @dispatch_without_choices(%l: !mtf.tensor<[length:8, experts:4], f32>,
+                                    %x: !mtf.tensor<[length:8, d_model:4], f32>) {
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(2) choices(k) capacity(4) : !mtf.tensor<[length:8, experts:4], f32>
+  // expected-error@+1 {{input has no dimension 'k'}}
+  %b = moe.dispatch %x, %e, %p, %d tokens(length) experts(experts) capacity_dim(expert_capacity)
+      : !mtf.tensor<[length:8, d_model:4], f32>, !mtf.tensor<[length:8, k:2], i32>
+        -> !mtf.tensor<[experts:4, expert_capacity:4, d_model:4], f32>
+  return
+}
+
+// -----
+
+func.func @dispatch_choices_of_top1(%l: !mtf.tensor<[length:8, experts:4], f32>,
+                                    %x: !mtf.tensor<[length:8, d_model:4], f32>) {
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) capacity(4) : !mtf.tensor<[length:8, experts:4], f32>
+  // expected-error@+1 {{routing decision has no dimension 'k'}}
+  %b = moe.dispatch %x, %e, %p, %d tokens(length) experts(experts) capacity_dim(expert_capacity) choices(k)
+      : !mtf.tensor<[length:8, d_model:4], f32>, !mtf.tensor<[length:8], i32>
+        -> !mtf.tensor<[experts:4, expert_capacity:4, d_model:4], f32>
+  return
+}
+
+// -----
+
+func.func @dispatch_input_has_choices(%e: !mtf.tensor<[length:8, k:2], i32>, %d: !mtf.tensor<[length:8, k:2], i1>,
+                                      %x: !mtf.tensor<[length:8, k:2, d_model:4], f32>) {
+  // expected-error@+1 {{input must not have the choices dimension 'k'}}
+  %b = moe.dispatch %x, %e, %e, %d tokens(length) experts(experts) capacity_dim(expert_capacity) choices(k)
+      : !mtf.tensor<[length:8, k:2, d_model:4], f32>, !mtf.tensor<[length:8, k:2], i32>
+        -> !mtf.tensor<[experts:4, expert_capacity:4, k:2, d_model:4], f32>
+  return
+}
+
+// -----
+
+func.func @combine_choices_name(%l: !mtf.tensor<[length:8, experts:4], f32>,
+                                %y: !mtf.tensor<[experts:4, expert_capacity:4, d_model:4], f32>) {
+  %e, %g, %p, %d = moe.route %l tokens(length) experts(experts) top_k(2) choices(k) capacity(4) : !mtf.tensor<[length:8, experts:4], f32>
+  // expected-error@+1 {{takes the choices dimension 'j' but its 'moe.route' makes 'k'}}
+  %c = moe.combine %y, %e, %p, %d, %g tokens(length) experts(experts) capacity_dim(expert_capacity) choices(j)
+      : !mtf.tensor<[experts:4, expert_capacity:4, d_model:4], f32>, !mtf.tensor<[length:8, k:2], i32>, !mtf.tensor<[length:8, k:2], f32>
+        -> !mtf.tensor<[length:8, d_model:4], f32>
+  return
+}

@@ -93,3 +93,44 @@ func.func @combine_residual(%out: !mtf.tensor<[batch:2, experts:4, expert_capaci
         -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
   return %y : !mtf.tensor<[batch:2, length:8, d_model:16], f32>
 }
+
+// -----
+
+// Top-2 routing: the routing values carry the choices dimension in place of
+// experts; dispatch and combine name it.
+// CHECK-LABEL: func.func @top2_layer
+func.func @top2_layer(%x: !mtf.tensor<[batch:2, length:8, d_model:16], f32>,
+                      %logits: !mtf.tensor<[batch:2, length:8, experts:4], f32>)
+    -> !mtf.tensor<[batch:2, length:8, d_model:16], f32> {
+  // CHECK: %[[EXPERT:.*]], %[[GATE:.*]], %[[POS:.*]], %[[DROP:.*]] = moe.route %{{.*}} tokens(length) experts(experts) top_k(2) choices(choice) capacity_factor(1.000000e+00) normalize(after_drops) : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts)
+      top_k(2) choices(choice) capacity_factor(1.0) normalize(after_drops)
+      : !mtf.tensor<[batch:2, length:8, experts:4], f32>
+  // Capacity counts both choices: ceil(1.0 * 2 * 8 / 4) = 4.
+  // CHECK: moe.dispatch %{{.*}}, %[[EXPERT]], %[[POS]], %[[DROP]] tokens(length) experts(experts) capacity_dim(expert_capacity) choices(choice) : !mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[batch:2, length:8, choice:2], i32> -> !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>
+  %buffers = moe.dispatch %x, %expert, %position, %dropped
+      tokens(length) experts(experts) capacity_dim(expert_capacity) choices(choice)
+      : !mtf.tensor<[batch:2, length:8, d_model:16], f32>, !mtf.tensor<[batch:2, length:8, choice:2], i32>
+        -> !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>
+  // CHECK: moe.combine %{{.*}}, %[[EXPERT]], %[[POS]], %[[DROP]], %[[GATE]] residual(%{{.*}}) tokens(length) experts(experts) capacity_dim(expert_capacity) choices(choice) : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>, !mtf.tensor<[batch:2, length:8, choice:2], i32>, !mtf.tensor<[batch:2, length:8, choice:2], f32> -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+  %y = moe.combine %buffers, %expert, %position, %dropped, %gate residual(%x)
+      tokens(length) experts(experts) capacity_dim(expert_capacity) choices(choice)
+      : !mtf.tensor<[batch:2, experts:4, expert_capacity:4, d_model:16], f32>,
+        !mtf.tensor<[batch:2, length:8, choice:2], i32>, !mtf.tensor<[batch:2, length:8, choice:2], f32>
+        -> !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+  return %y : !mtf.tensor<[batch:2, length:8, d_model:16], f32>
+}
+
+// -----
+
+// The choices dimension takes the experts dimension's place; normalization
+// before drops; top_k may equal the number of experts.
+// CHECK-LABEL: func.func @top_k_results
+func.func @top_k_results(%logits: !mtf.tensor<[experts:3, batch:2, length:8], bf16>)
+    -> (!mtf.tensor<[k:3, batch:2, length:8], i32>, !mtf.tensor<[k:3, batch:2, length:8], bf16>) {
+  // CHECK: moe.route %{{.*}} tokens(length) experts(experts) top_k(3) choices(k) capacity(8) normalize(before_drops) : !mtf.tensor<[experts:3, batch:2, length:8], bf16>
+  %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts)
+      top_k(3) choices(k) capacity(8) normalize(before_drops)
+      : !mtf.tensor<[experts:3, batch:2, length:8], bf16>
+  return %expert, %gate : !mtf.tensor<[k:3, batch:2, length:8], i32>, !mtf.tensor<[k:3, batch:2, length:8], bf16>
+}
