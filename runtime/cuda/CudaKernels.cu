@@ -3,9 +3,9 @@
 // Element-wise kernels use one thread per element in a grid-stride loop, or
 // a block per row (SY_ROW_LOOP) where an op reads and writes whole rows;
 // softmax and RMS norm one block per row; the route's positions one block
-// per group, scanning its tokens in chunks with warp-level matching. Enum
-// values (unary, binary, reduce, collective reduction) follow the
-// executable schema.
+// per group, scanning its tokens in chunks with warp-level matching (choice
+// by choice under top-k routing). Enum values (unary, binary, reduce,
+// collective reduction) follow the executable schema.
 //
 //===----------------------------------------------------------------------===//
 
@@ -615,14 +615,28 @@ __device__ inline float roundedTo(ElemType t, float value) {
   return value;
 }
 
-struct TokenStrides {
-  int64_t values[3];
+/// The strides of one dimension in (up to four of) the tensors a kernel
+/// addresses.
+struct DimStrides {
+  int64_t values[4];
 };
 
+/// The first `count` of `strides`, the rest 0.
+DimStrides dimStrides(const int64_t *strides, int count) {
+  DimStrides result = {};
+  for (int k = 0; k < count; ++k)
+    result.values[k] = strides[k];
+  return result;
+}
+
+/// Choice j is the most probable expert below choice j - 1 in the order
+/// (probability descending, index ascending), which is the most probable
+/// expert not chosen before, the first on ties.
 __global__ void routeGatesKernel(ElemType logitsType, ElemType gateType,
                                  const void *logits, int32_t *expert,
                                  void *gate, Indexer groups, int64_t tokens,
-                                 TokenStrides strides, int64_t experts,
+                                 DimStrides strides, int64_t choices,
+                                 DimStrides choiceStrides, int64_t experts,
                                  int64_t expertStride) {
   SY_GRID_LOOP(i, groups.count * tokens) {
     int64_t o[3];
@@ -636,29 +650,42 @@ __global__ void routeGatesKernel(ElemType logitsType, ElemType gateType,
     for (int64_t e = 0; e < experts; ++e)
       sum += expf(loadF(logitsType, logits, base + e * expertStride) - max);
     const float inverse = 1.0f / sum;
-    int64_t best = 0;
-    float bestProb = -INFINITY;
-    for (int64_t e = 0; e < experts; ++e) {
-      const float p = roundedTo(
-          gateType,
-          expf(loadF(logitsType, logits, base + e * expertStride) - max) *
-              inverse);
-      if (p > bestProb) {
-        best = e;
-        bestProb = p;
+    int64_t previous = -1;
+    float previousProb = INFINITY;
+    for (int64_t j = 0; j < choices; ++j) {
+      int64_t best = 0;
+      float bestProb = -INFINITY;
+      for (int64_t e = 0; e < experts; ++e) {
+        const float p = roundedTo(
+            gateType,
+            expf(loadF(logitsType, logits, base + e * expertStride) - max) *
+                inverse);
+        const bool below =
+            p < previousProb || (p == previousProb && e > previous);
+        if (below && p > bestProb) {
+          best = e;
+          bestProb = p;
+        }
       }
+      expert[o[1] + t * strides.values[1] + j * choiceStrides.values[0]] =
+          static_cast<int32_t>(best);
+      storeF(gateType, gate,
+             o[2] + t * strides.values[2] + j * choiceStrides.values[1],
+             bestProb);
+      previous = best;
+      previousProb = bestProb;
     }
-    expert[o[1] + t * strides.values[1]] = static_cast<int32_t>(best);
-    storeF(gateType, gate, o[2] + t * strides.values[2], bestProb);
   }
 }
 
-/// One block of 1024 threads per group. Shared memory: per warp and expert
-/// the count in the current chunk (then its exclusive prefix), and per
-/// expert the running count.
+/// One block of 1024 threads per group, scanning its choices 0 in chunks
+/// of tokens, then its choices 1 and so on. Shared memory: per warp and
+/// expert the count in the current chunk (then its exclusive prefix), and
+/// per expert the running count.
 __global__ void routePositionsKernel(const int32_t *expert, int32_t *position,
                                      uint8_t *dropped, Indexer groups,
-                                     int64_t tokens, TokenStrides strides,
+                                     int64_t tokens, DimStrides strides,
+                                     int64_t choices, DimStrides choiceStrides,
                                      int64_t experts, int64_t capacity) {
   extern __shared__ int32_t counts[];
   int32_t *running = counts + 32 * experts;
@@ -668,78 +695,121 @@ __global__ void routePositionsKernel(const int32_t *expert, int32_t *position,
   offsetsOf(groups, blockIdx.x, o);
   for (int64_t e = threadIdx.x; e < experts; e += blockDim.x)
     running[e] = 0;
-  for (int64_t chunk = 0; chunk < tokens; chunk += blockDim.x) {
-    const int64_t t = chunk + threadIdx.x;
-    const int32_t e = t < tokens ? expert[o[0] + t * strides.values[0]] : -1;
-    const unsigned same = __match_any_sync(0xffffffffu, e);
-    const int rank = __popc(same & ((1u << lane) - 1));
-    for (int64_t k = threadIdx.x; k < 32 * experts; k += blockDim.x)
-      counts[k] = 0;
-    __syncthreads();
-    if (e >= 0 && e < experts && rank == 0)
-      counts[warp * experts + e] = __popc(same);
-    __syncthreads();
-    for (int64_t k = threadIdx.x; k < experts; k += blockDim.x) {
-      int32_t sum = running[k];
-      for (int w = 0; w < warps; ++w) {
-        const int32_t count = counts[w * experts + k];
-        counts[w * experts + k] = sum;
-        sum += count;
+  for (int64_t j = 0; j < choices; ++j) {
+    const int64_t at[3] = {o[0] + j * choiceStrides.values[0],
+                           o[1] + j * choiceStrides.values[1],
+                           o[2] + j * choiceStrides.values[2]};
+    for (int64_t chunk = 0; chunk < tokens; chunk += blockDim.x) {
+      const int64_t t = chunk + threadIdx.x;
+      const int32_t e = t < tokens ? expert[at[0] + t * strides.values[0]] : -1;
+      const unsigned same = __match_any_sync(0xffffffffu, e);
+      const int rank = __popc(same & ((1u << lane) - 1));
+      for (int64_t k = threadIdx.x; k < 32 * experts; k += blockDim.x)
+        counts[k] = 0;
+      __syncthreads();
+      if (e >= 0 && e < experts && rank == 0)
+        counts[warp * experts + e] = __popc(same);
+      __syncthreads();
+      for (int64_t k = threadIdx.x; k < experts; k += blockDim.x) {
+        int32_t sum = running[k];
+        for (int w = 0; w < warps; ++w) {
+          const int32_t count = counts[w * experts + k];
+          counts[w * experts + k] = sum;
+          sum += count;
+        }
+        running[k] = sum;
       }
-      running[k] = sum;
+      __syncthreads();
+      if (t < tokens) {
+        const int32_t slot =
+            e >= 0 && e < experts ? counts[warp * experts + e] + rank : 0;
+        position[at[1] + t * strides.values[1]] = slot;
+        dropped[at[2] + t * strides.values[2]] = slot >= capacity;
+      }
+      __syncthreads();
     }
-    __syncthreads();
-    if (t < tokens) {
-      const int32_t slot =
-          e >= 0 && e < experts ? counts[warp * experts + e] + rank : 0;
-      position[o[1] + t * strides.values[1]] = slot;
-      dropped[o[2] + t * strides.values[2]] = slot >= capacity;
-    }
-    __syncthreads();
   }
 }
 
-template <typename T>
-__global__ void dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
-                               const int32_t *position, const uint8_t *dropped,
-                               Indexer ix, int64_t chunk, int64_t expertStride,
-                               int64_t slotStride, int64_t experts,
-                               int64_t capacity, int32_t *error,
-                               int32_t errorCode) {
+__global__ void routeNormalizeKernel(ElemType gateType, void *gate,
+                                     const uint8_t *dropped, bool afterDrops,
+                                     Indexer groups, int64_t tokens,
+                                     DimStrides strides, int64_t choices,
+                                     DimStrides choiceStrides) {
+  SY_GRID_LOOP(i, groups.count * tokens) {
+    int64_t o[2];
+    offsetsOf(groups, i / tokens, o);
+    const int64_t t = i % tokens;
+    const int64_t gateAt = o[0] + t * strides.values[0];
+    const int64_t droppedAt = o[1] + t * strides.values[1];
+    auto kept = [&](int64_t j) {
+      return !afterDrops || !dropped[droppedAt + j * choiceStrides.values[1]];
+    };
+    float sum = 0.0f;
+    for (int64_t j = 0; j < choices; ++j)
+      if (kept(j))
+        sum += loadF(gateType, gate, gateAt + j * choiceStrides.values[0]);
+    if (afterDrops)
+      sum = fmaxf(sum, FLT_EPSILON);
+    for (int64_t j = 0; j < choices; ++j) {
+      const int64_t at = gateAt + j * choiceStrides.values[0];
+      storeF(gateType, gate, at,
+             kept(j) ? loadF(gateType, gate, at) / sum : 0.0f);
+    }
+  }
+}
+
+/// Top-1 routing (!kChoices) moves the one choice at the element's own
+/// routing offsets; top-k loops over the token's choices.
+template <typename T, bool kChoices>
+__global__ void
+dispatchKernel(const T *tokens, T *slots, const int32_t *expert,
+               const int32_t *position, const uint8_t *dropped, Indexer ix,
+               int64_t chunk, int64_t choices, DimStrides choiceStrides,
+               int64_t expertStride, int64_t slotStride, int64_t experts,
+               int64_t capacity, int32_t *error, int32_t errorCode) {
   SY_ROW_LOOP(ix, chunk, o, step, {
-    if (!dropped[o[2]]) {
-      const int32_t e = expert[o[0]], p = position[o[1]];
-      if (e < 0 || e >= experts || p < 0 || p >= capacity)
-        atomicCAS(error, 0, errorCode);
-      else
-        slots[o[4] + e * expertStride + p * slotStride] = tokens[o[3]];
+    for (int64_t j = 0; j < (kChoices ? choices : 1); ++j) {
+      if (!dropped[o[2] + j * choiceStrides.values[2]]) {
+        const int32_t e = expert[o[0] + j * choiceStrides.values[0]],
+                      p = position[o[1] + j * choiceStrides.values[1]];
+        if (e < 0 || e >= experts || p < 0 || p >= capacity)
+          atomicCAS(error, 0, errorCode);
+        else
+          slots[o[4] + e * expertStride + p * slotStride] = tokens[o[3]];
+      }
     }
   });
 }
 
-/// `residual` (null for none) has the tokens' type: it shares their offsets.
-__global__ void combineKernel(ElemType t, ElemType gateType, void *tokens,
-                              const void *slots, const int32_t *expert,
-                              const int32_t *position, const uint8_t *dropped,
-                              const void *gate, const void *residual,
-                              Indexer ix, int64_t chunk, int64_t expertStride,
-                              int64_t slotStride, int64_t experts,
-                              int64_t capacity, int32_t *error,
-                              int32_t errorCode) {
+/// `residual` (null for none) has the tokens' type: it shares their
+/// offsets. Top-1 (!kChoices) adds its gated slot to the residual; top-k
+/// sums the kept choices' gated slots in choice order, then adds the
+/// residual, as the cpu backend does.
+template <bool kChoices>
+__global__ void
+combineKernel(ElemType t, ElemType gateType, void *tokens, const void *slots,
+              const int32_t *expert, const int32_t *position,
+              const uint8_t *dropped, const void *gate, const void *residual,
+              Indexer ix, int64_t chunk, int64_t choices,
+              DimStrides choiceStrides, int64_t expertStride,
+              int64_t slotStride, int64_t experts, int64_t capacity,
+              int32_t *error, int32_t errorCode) {
   SY_ROW_LOOP(ix, chunk, o, step, {
     const float base = residual ? loadF(t, residual, o[3]) : 0.0f;
-    if (dropped[o[2]]) {
-      storeF(t, tokens, o[3], base);
-    } else {
-      const int32_t e = expert[o[0]], p = position[o[1]];
-      if (e < 0 || e >= experts || p < 0 || p >= capacity)
-        atomicCAS(error, 0, errorCode);
-      else
-        storeF(t, tokens, o[3],
-               base + loadF(gateType, gate, o[5]) *
-                          loadF(t, slots,
-                                o[4] + e * expertStride + p * slotStride));
+    float sum = kChoices ? 0.0f : base;
+    for (int64_t j = 0; j < (kChoices ? choices : 1); ++j) {
+      if (!dropped[o[2] + j * choiceStrides.values[2]]) {
+        const int32_t e = expert[o[0] + j * choiceStrides.values[0]],
+                      p = position[o[1] + j * choiceStrides.values[1]];
+        if (e < 0 || e >= experts || p < 0 || p >= capacity)
+          atomicCAS(error, 0, errorCode);
+        else
+          sum += loadF(gateType, gate, o[5] + j * choiceStrides.values[3]) *
+                 loadF(t, slots, o[4] + e * expertStride + p * slotStride);
+      }
     }
+    storeF(t, tokens, o[3], kChoices ? base + sum : sum);
   });
 }
 
@@ -879,6 +949,47 @@ void launchZip(cudaStream_t stream, const T *a, const T *b, T *r, int64_t count,
         <<<blocksFor(count / kLanes), kThreads, 0, stream>>>(a, b, r, count, f);
   else
     zipKernel<1><<<blocksFor(count), kThreads, 0, stream>>>(a, b, r, count, f);
+}
+
+/// launchMove's kernels, top-1 (!kChoices) or top-k.
+template <bool kChoices>
+void launchMoveKernel(cudaStream_t stream, bool dispatch, ElemType type,
+                      ElemType gateType, void *tokens, void *slots,
+                      const int32_t *expert, const int32_t *position,
+                      const uint8_t *dropped, const void *gate,
+                      const void *residual, const Indexer &index,
+                      int64_t choices, DimStrides choiceStrides,
+                      int64_t expertStride, int64_t slotStride, int64_t experts,
+                      int64_t capacity, int32_t *error, int32_t errorCode) {
+  const RowLaunch rows(index);
+  const unsigned blocks = rows.blocks, threads = rows.threads;
+  if (!dispatch) {
+    combineKernel<kChoices><<<blocks, threads, 0, stream>>>(
+        type, gateType, tokens, slots, expert, position, dropped, gate,
+        residual, rows.ix, rows.chunk, choices, choiceStrides, expertStride,
+        slotStride, experts, capacity, error, errorCode);
+    return;
+  }
+  // Elements are moved as unsigned integers of their size.
+  auto launch = [&](auto size) {
+    using T = decltype(size);
+    dispatchKernel<T, kChoices><<<blocks, threads, 0, stream>>>(
+        static_cast<const T *>(tokens), static_cast<T *>(slots), expert,
+        position, dropped, rows.ix, rows.chunk, choices, choiceStrides,
+        expertStride, slotStride, experts, capacity, error, errorCode);
+  };
+  switch (type) {
+  case ElemType::F32:
+  case ElemType::I32:
+    launch(uint32_t{});
+    break;
+  case ElemType::Bool:
+    launch(uint8_t{});
+    break;
+  default:
+    launch(uint16_t{});
+    break;
+  }
 }
 
 } // namespace
@@ -1042,20 +1153,21 @@ void launchStridedAccumulate(cudaStream_t stream, const float *src, float *dst,
 void launchRouteGates(cudaStream_t stream, ElemType logitsType,
                       ElemType gateType, const void *logits, int32_t *expert,
                       void *gate, const Indexer &groups, int64_t tokens,
-                      const int64_t tokenStrides[3], int64_t experts,
+                      const int64_t tokenStrides[3], int64_t choices,
+                      const int64_t choiceStrides[2], int64_t experts,
                       int64_t expertStride) {
-  const TokenStrides strides = {
-      {tokenStrides[0], tokenStrides[1], tokenStrides[2]}};
   routeGatesKernel<<<blocksFor(groups.count * tokens), kThreads, 0, stream>>>(
-      logitsType, gateType, logits, expert, gate, groups, tokens, strides,
+      logitsType, gateType, logits, expert, gate, groups, tokens,
+      dimStrides(tokenStrides, 3), choices, dimStrides(choiceStrides, 2),
       experts, expertStride);
 }
 
 cudaError_t launchRoutePositions(cudaStream_t stream, const int32_t *expert,
                                  int32_t *position, uint8_t *dropped,
                                  const Indexer &groups, int64_t tokens,
-                                 const int64_t tokenStrides[3], int64_t experts,
-                                 int64_t capacity) {
+                                 const int64_t tokenStrides[3], int64_t choices,
+                                 const int64_t choiceStrides[3],
+                                 int64_t experts, int64_t capacity) {
   if (groups.count == 0 || tokens == 0)
     return cudaSuccess;
   const size_t shared = (32 * experts + experts) * sizeof(int32_t);
@@ -1064,51 +1176,39 @@ cudaError_t launchRoutePositions(cudaStream_t stream, const int32_t *expert,
       static_cast<int>(shared));
   if (error != cudaSuccess)
     return error;
-  const TokenStrides strides = {
-      {tokenStrides[0], tokenStrides[1], tokenStrides[2]}};
   routePositionsKernel<<<static_cast<unsigned>(groups.count), 1024, shared,
-                         stream>>>(expert, position, dropped, groups, tokens,
-                                   strides, experts, capacity);
+                         stream>>>(
+      expert, position, dropped, groups, tokens, dimStrides(tokenStrides, 3),
+      choices, dimStrides(choiceStrides, 3), experts, capacity);
   return cudaGetLastError();
+}
+
+void launchRouteNormalize(cudaStream_t stream, ElemType gateType, void *gate,
+                          const uint8_t *dropped, bool afterDrops,
+                          const Indexer &groups, int64_t tokens,
+                          const int64_t tokenStrides[2], int64_t choices,
+                          const int64_t choiceStrides[2]) {
+  routeNormalizeKernel<<<blocksFor(groups.count * tokens), kThreads, 0,
+                         stream>>>(gateType, gate, dropped, afterDrops, groups,
+                                   tokens, dimStrides(tokenStrides, 2), choices,
+                                   dimStrides(choiceStrides, 2));
 }
 
 void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
                 ElemType gateType, void *tokens, void *slots,
                 const int32_t *expert, const int32_t *position,
                 const uint8_t *dropped, const void *gate, const void *residual,
-                const Indexer &index, int64_t expertStride, int64_t slotStride,
-                int64_t experts, int64_t capacity, int32_t *error,
-                int32_t errorCode) {
-  const RowLaunch rows(index);
-  const unsigned blocks = rows.blocks, threads = rows.threads;
-  if (!dispatch) {
-    combineKernel<<<blocks, threads, 0, stream>>>(
-        type, gateType, tokens, slots, expert, position, dropped, gate,
-        residual, rows.ix, rows.chunk, expertStride, slotStride, experts,
-        capacity, error, errorCode);
-    return;
-  }
-  switch (type) {
-  case ElemType::F32:
-  case ElemType::I32:
-    dispatchKernel<<<blocks, threads, 0, stream>>>(
-        static_cast<const uint32_t *>(tokens), static_cast<uint32_t *>(slots),
-        expert, position, dropped, rows.ix, rows.chunk, expertStride,
-        slotStride, experts, capacity, error, errorCode);
-    break;
-  case ElemType::Bool:
-    dispatchKernel<<<blocks, threads, 0, stream>>>(
-        static_cast<const uint8_t *>(tokens), static_cast<uint8_t *>(slots),
-        expert, position, dropped, rows.ix, rows.chunk, expertStride,
-        slotStride, experts, capacity, error, errorCode);
-    break;
-  default:
-    dispatchKernel<<<blocks, threads, 0, stream>>>(
-        static_cast<const uint16_t *>(tokens), static_cast<uint16_t *>(slots),
-        expert, position, dropped, rows.ix, rows.chunk, expertStride,
-        slotStride, experts, capacity, error, errorCode);
-    break;
-  }
+                const Indexer &index, int64_t choices,
+                const int64_t choiceStrides[4], int64_t expertStride,
+                int64_t slotStride, int64_t experts, int64_t capacity,
+                int32_t *error, int32_t errorCode) {
+  (choices == 1 ? launchMoveKernel<false>
+                : launchMoveKernel<true>)(stream, dispatch, type, gateType,
+                                          tokens, slots, expert, position,
+                                          dropped, gate, residual, index,
+                                          choices, dimStrides(choiceStrides, 4),
+                                          expertStride, slotStride, experts,
+                                          capacity, error, errorCode);
 }
 
 void launchZLossSum(cudaStream_t stream, ElemType type, const void *logits,

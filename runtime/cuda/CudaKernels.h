@@ -103,37 +103,58 @@ void launchStridedAccumulate(cudaStream_t stream, const float *src, float *dst,
                              const Indexer &index);
 
 /// Route, first half: per token (the indexer spans the groups, addressing
-/// logits, expert, gate), the f32 softmax over experts, its argmax (after
-/// rounding to the gate type) and the chosen probability.
+/// logits, expert, gate), the f32 softmax over experts, rounded to the gate
+/// type, and its `choices` largest probabilities in order, the first index
+/// on ties: choice j's expert and probability (the gate before any
+/// normalization), `choiceStrides` (expert, gate) apart. Top-1 routing is
+/// one choice.
 void launchRouteGates(cudaStream_t stream, ElemType logitsType,
                       ElemType gateType, const void *logits, int32_t *expert,
                       void *gate, const Indexer &groups, int64_t tokens,
-                      const int64_t tokenStrides[3], int64_t experts,
+                      const int64_t tokenStrides[3], int64_t choices,
+                      const int64_t choiceStrides[2], int64_t experts,
                       int64_t expertStride);
 
-/// Route, second half: each token's position among its group's tokens that
-/// chose the same expert (a scan in token order), and whether it is at or
-/// beyond `capacity`. The indexer spans the groups, addressing expert,
-/// position, dropped.
+/// Route, second half: each choice's position among its group's choices
+/// of the same expert, in the order all first choices in token order, then
+/// all second choices and so on (a scan), and whether it is at or beyond
+/// `capacity`. The indexer spans the groups, addressing expert, position,
+/// dropped; `choiceStrides` are theirs.
 cudaError_t launchRoutePositions(cudaStream_t stream, const int32_t *expert,
                                  int32_t *position, uint8_t *dropped,
                                  const Indexer &groups, int64_t tokens,
-                                 const int64_t tokenStrides[3], int64_t experts,
-                                 int64_t capacity);
+                                 const int64_t tokenStrides[3], int64_t choices,
+                                 const int64_t choiceStrides[3],
+                                 int64_t experts, int64_t capacity);
+
+/// Route, after the positions where the gates are normalized: per token,
+/// each choice's probability (as launchRouteGates left it) divided in f32
+/// by the sum over the token's choices or, `afterDrops`, over its kept
+/// choices (at least 2^-23), a dropped choice's gate 0. The indexer spans
+/// the groups, addressing gate, dropped; the strides are theirs.
+void launchRouteNormalize(cudaStream_t stream, ElemType gateType, void *gate,
+                          const uint8_t *dropped, bool afterDrops,
+                          const Indexer &groups, int64_t tokens,
+                          const int64_t tokenStrides[2], int64_t choices,
+                          const int64_t choiceStrides[2]);
 
 /// Dispatch (scatter tokens into slots; slots must be zeroed first) or
 /// combine (gather slots times gate into tokens, plus `residual` where it
 /// is not null: a buffer of the tokens' type). The indexer spans the
-/// routing dimensions then the features, addressing expert, position,
-/// dropped, tokens, slots and (combine) gate. A kept token outside the
-/// slots sets *error to `errorCode` if it is still 0.
+/// routing dimensions but the choices, then the features, addressing
+/// expert, position, dropped, tokens, slots and (combine) gate; each
+/// element moves its token's `choices` choices, `choiceStrides` (expert,
+/// position, dropped, gate) apart: dispatch copies it to every kept
+/// choice's slot, combine sums the kept choices' gated slots in f32. A kept
+/// choice outside the slots sets *error to `errorCode` if it is still 0.
 void launchMove(cudaStream_t stream, bool dispatch, ElemType type,
                 ElemType gateType, void *tokens, void *slots,
                 const int32_t *expert, const int32_t *position,
                 const uint8_t *dropped, const void *gate, const void *residual,
-                const Indexer &index, int64_t expertStride, int64_t slotStride,
-                int64_t experts, int64_t capacity, int32_t *error,
-                int32_t errorCode);
+                const Indexer &index, int64_t choices,
+                const int64_t choiceStrides[4], int64_t expertStride,
+                int64_t slotStride, int64_t experts, int64_t capacity,
+                int32_t *error, int32_t errorCode);
 
 /// Adds the squared log-sum-exp over experts of every position (the
 /// indexer spans the positions, addressing logits) to *sum.

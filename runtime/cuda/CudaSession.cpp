@@ -88,10 +88,6 @@ TensorSpec notIn(const TensorSpec &type, const TensorSpec &other) {
   return result;
 }
 
-int64_t strideOf(const TensorSpec &type, const std::string &name) {
-  return rowMajorStrides(type)[type.find(name)];
-}
-
 /// Strides that make an indexer offset the index along dimension `name`.
 std::vector<int64_t> indexAlong(const TensorSpec &space,
                                 const std::string &name) {
@@ -677,36 +673,58 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
     const TensorSpec groups = logits.without({op.tokensDim, op.expertsDim});
     const int64_t tokens = logits.dims[logits.find(op.tokensDim)].size;
     const int64_t experts = logits.dims[logits.find(op.expertsDim)].size;
+    const int64_t choices = choicesOf(type(op.results[0]), op.choicesDim).count;
+    // By logits, then the results.
     std::vector<std::vector<int64_t>> strides = {stridesIn(logits, groups)};
     std::vector<int64_t> tokenStrides = {strideOf(logits, op.tokensDim)};
+    std::vector<int64_t> choiceStrides = {0};
     for (int result : op.results) {
       strides.push_back(stridesIn(type(result), groups));
       tokenStrides.push_back(strideOf(type(result), op.tokensDim));
+      choiceStrides.push_back(choicesOf(type(result), op.choicesDim).stride);
     }
     SY_ASSIGN_OR_RETURN(
         Indexer gates,
         makeIndexer(groups.shape(), {strides[0], strides[1], strides[2]}));
-    launchRouteGates(s, elemTypeOf(logits.dtype),
-                     elemTypeOf(type(op.results[1]).dtype), ptr(op.operands[0]),
+    const int64_t gateChoiceStrides[2] = {choiceStrides[1], choiceStrides[2]};
+    const ElemType gateType = elemTypeOf(type(op.results[1]).dtype);
+    launchRouteGates(s, elemTypeOf(logits.dtype), gateType, ptr(op.operands[0]),
                      static_cast<int32_t *>(ptr(op.results[0])),
                      ptr(op.results[1]), gates, tokens, tokenStrides.data(),
-                     experts, strideOf(logits, op.expertsDim));
+                     choices, gateChoiceStrides, experts,
+                     strideOf(logits, op.expertsDim));
     SY_ASSIGN_OR_RETURN(
         Indexer positions,
         makeIndexer(groups.shape(), {strides[1], strides[3], strides[4]}));
     const int64_t positionStrides[3] = {tokenStrides[1], tokenStrides[3],
                                         tokenStrides[4]};
+    const int64_t positionChoiceStrides[3] = {
+        choiceStrides[1], choiceStrides[3], choiceStrides[4]};
     SY_CUDA_RETURN_IF_ERROR(launchRoutePositions(
         s, static_cast<const int32_t *>(ptr(op.results[0])),
         static_cast<int32_t *>(ptr(op.results[2])),
         static_cast<uint8_t *>(ptr(op.results[3])), positions, tokens,
-        positionStrides, experts, op.capacity));
+        positionStrides, choices, positionChoiceStrides, experts, op.capacity));
+    if (op.gateNormalization != fb::GateNormalization::None) {
+      SY_ASSIGN_OR_RETURN(
+          Indexer normalize,
+          makeIndexer(groups.shape(), {strides[2], strides[4]}));
+      const int64_t normalizeStrides[2] = {tokenStrides[2], tokenStrides[4]};
+      const int64_t normalizeChoiceStrides[2] = {choiceStrides[2],
+                                                 choiceStrides[4]};
+      launchRouteNormalize(
+          s, gateType, ptr(op.results[1]),
+          static_cast<const uint8_t *>(ptr(op.results[3])),
+          op.gateNormalization == fb::GateNormalization::AfterDrops, normalize,
+          tokens, normalizeStrides, choices, normalizeChoiceStrides);
+    }
     break;
   }
   case fb::OpKind::Dispatch:
   case fb::OpKind::Combine: {
     const bool dispatch = op.kind == fb::OpKind::Dispatch;
-    const TensorSpec &routing = type(op.operands[1]);
+    // The routing values' dimensions but the choices: a token's.
+    const TensorSpec routing = type(op.operands[1]).without({op.choicesDim});
     const int tokensSide = dispatch ? op.operands[0] : op.results[0];
     const int slotsSide = dispatch ? op.results[0] : op.operands[0];
     const TensorSpec &tokens = type(tokensSide), &slots = type(slotsSide);
@@ -716,27 +734,34 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
     space.dims.insert(space.dims.end(), features.dims.begin(),
                       features.dims.end());
     std::vector<std::vector<int64_t>> strides = {
-        stridesIn(routing, space), stridesIn(type(op.operands[2]), space),
+        stridesIn(type(op.operands[1]), space),
+        stridesIn(type(op.operands[2]), space),
         stridesIn(type(op.operands[3]), space), stridesIn(tokens, space),
         stridesIn(slots, space)};
     if (!dispatch)
       strides.push_back(stridesIn(type(op.operands[4]), space));
+    // Of expert, position, dropped and a combine's gate.
+    int64_t choiceStrides[4] = {};
+    for (int k = 0; k < (dispatch ? 3 : 4); ++k)
+      choiceStrides[k] =
+          choicesOf(type(op.operands[k + 1]), op.choicesDim).stride;
     SY_ASSIGN_OR_RETURN(Indexer ix, makeIndexer(space.shape(), strides));
     if (dispatch)
       SY_CUDA_RETURN_IF_ERROR(
           cudaMemsetAsync(ptr(slotsSide), 0, slots.byteSize(), s));
-    launchMove(s, dispatch, elemTypeOf(tokens.dtype),
-               dispatch ? ElemType::F32
-                        : elemTypeOf(type(op.operands[4]).dtype),
-               ptr(tokensSide), ptr(slotsSide),
-               static_cast<const int32_t *>(ptr(op.operands[1])),
-               static_cast<const int32_t *>(ptr(op.operands[2])),
-               static_cast<const uint8_t *>(ptr(op.operands[3])),
-               dispatch ? nullptr : ptr(op.operands[4]),
-               op.operands.size() == 6 ? ptr(op.operands[5]) : nullptr, ix,
-               strideOf(slots, op.expertsDim), strideOf(slots, op.capacityDim),
-               slots.dims[slots.find(op.expertsDim)].size,
-               slots.dims[slots.find(op.capacityDim)].size, d.error, index + 1);
+    launchMove(
+        s, dispatch, elemTypeOf(tokens.dtype),
+        dispatch ? ElemType::F32 : elemTypeOf(type(op.operands[4]).dtype),
+        ptr(tokensSide), ptr(slotsSide),
+        static_cast<const int32_t *>(ptr(op.operands[1])),
+        static_cast<const int32_t *>(ptr(op.operands[2])),
+        static_cast<const uint8_t *>(ptr(op.operands[3])),
+        dispatch ? nullptr : ptr(op.operands[4]),
+        op.operands.size() == 6 ? ptr(op.operands[5]) : nullptr, ix,
+        choicesOf(type(op.operands[1]), op.choicesDim).count, choiceStrides,
+        strideOf(slots, op.expertsDim), strideOf(slots, op.capacityDim),
+        slots.dims[slots.find(op.expertsDim)].size,
+        slots.dims[slots.find(op.capacityDim)].size, d.error, index + 1);
     break;
   }
   case fb::OpKind::ZLoss: {

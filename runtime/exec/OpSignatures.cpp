@@ -241,9 +241,24 @@ absl::Status OpChecker::checkRouting() const {
         dtypeIs(logits, "logits", {DType::F32, DType::BF16, DType::F16}));
     SY_RETURN_IF_ERROR(hasDim(logits, op_.tokensDim, "logits"));
     SY_RETURN_IF_ERROR(hasDim(logits, op_.expertsDim, "logits"));
+    const int64_t experts = logits.dims[logits.find(op_.expertsDim)].size;
+    if (experts < 1)
+      return fail("logits need at least one expert");
     if (op_.capacity < 0)
       return fail(absl::StrCat("negative capacity ", op_.capacity));
-    const std::set<std::string> routed = names(logits, {op_.expertsDim});
+    if (op_.gateNormalization > fb::GateNormalization::MAX)
+      return fail("unknown gate normalization");
+    // Top-k: the choices dimension takes the experts' place in the results.
+    const bool topK = !op_.choicesDim.empty();
+    if (!topK && op_.gateNormalization != fb::GateNormalization::None)
+      return fail("gate normalization needs a choices dimension");
+    if (topK && logits.find(op_.choicesDim) >= 0)
+      return fail(absl::StrCat("choices dimension '", op_.choicesDim,
+                               "' must not be a dimension of the logits ",
+                               logits.toString()));
+    std::set<std::string> routed = names(logits, {op_.expertsDim});
+    if (topK)
+      routed.insert(op_.choicesDim);
     const std::initializer_list<DType> kinds[] = {
         {DType::I32},
         {DType::F32, DType::BF16, DType::F16},
@@ -252,12 +267,24 @@ absl::Status OpChecker::checkRouting() const {
     const char *roles[] = {"expert", "gate", "position", "dropped"};
     for (size_t r = 0; r < 4; ++r) {
       SY_RETURN_IF_ERROR(dtypeIs(result(r), roles[r], kinds[r]));
-      SY_RETURN_IF_ERROR(dimsWithin(result(r), logits, roles[r]));
+      SY_RETURN_IF_ERROR(
+          dimsWithin(result(r), logits, roles[r], {op_.choicesDim}));
       if (names(result(r)) != routed)
-        return fail(absl::StrCat(roles[r], " ", result(r).toString(),
-                                 " must have the dimensions of the logits ",
-                                 logits.toString(), " but experts"));
+        return fail(absl::StrCat(
+            roles[r], " ", result(r).toString(),
+            " must have the dimensions of the logits ", logits.toString(),
+            topK ? absl::StrCat(" with '", op_.choicesDim, "' for experts")
+                 : " but experts"));
     }
+    if (!topK)
+      return absl::OkStatus();
+    const int64_t k = result(0).dims[result(0).find(op_.choicesDim)].size;
+    if (k < 1 || k > experts)
+      return fail(absl::StrCat("choices dimension '", op_.choicesDim, "' has ",
+                               k, " choices, expected 1 to ", experts,
+                               " (the experts)"));
+    for (size_t r = 1; r < 4; ++r)
+      SY_RETURN_IF_ERROR(dimsWithin(result(r), result(0), "routing results"));
     return absl::OkStatus();
   }
   case fb::OpKind::Dispatch:
@@ -281,6 +308,13 @@ absl::Status OpChecker::checkRouting() const {
       SY_RETURN_IF_ERROR(
           dtypeIs(operand(4), "gate", {DType::F32, DType::BF16, DType::F16}));
     SY_RETURN_IF_ERROR(hasDim(expert, op_.tokensDim, "expert"));
+    // Top-k: the routing operands also have the choices dimension.
+    const bool topK = !op_.choicesDim.empty();
+    if (topK) {
+      if (op_.choicesDim == op_.tokensDim)
+        return fail("the choices and tokens dimensions must differ");
+      SY_RETURN_IF_ERROR(hasDim(expert, op_.choicesDim, "expert"));
+    }
     const std::set<std::string> routed = names(expert);
     for (size_t i = 2; i < routingOperands; ++i) {
       SY_RETURN_IF_ERROR(dimsWithin(operand(i), expert, "routing operands"));
@@ -297,7 +331,14 @@ absl::Status OpChecker::checkRouting() const {
         tokens.find(op_.capacityDim) >= 0 || slots.find(op_.tokensDim) >= 0)
       return fail("the tokens, experts and capacity dimensions must be "
                   "distinct and on their own side");
-    SY_RETURN_IF_ERROR(dimsWithin(expert, tokens, "routing operands"));
+    if (topK &&
+        (tokens.find(op_.choicesDim) >= 0 || slots.find(op_.choicesDim) >= 0))
+      return fail(absl::StrCat("choices dimension '", op_.choicesDim,
+                               "' must be in the routing operands only, not "
+                               "in ",
+                               tokens.toString(), " or ", slots.toString()));
+    SY_RETURN_IF_ERROR(
+        dimsWithin(expert, tokens, "routing operands", {op_.choicesDim}));
     SY_RETURN_IF_ERROR(
         dimsWithin(tokens, slots, "tokens and slots", {op_.tokensDim}));
     SY_RETURN_IF_ERROR(dimsWithin(slots, tokens, "slots and tokens",

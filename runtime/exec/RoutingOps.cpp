@@ -4,7 +4,9 @@
 // dimensions: a token's group is its index in every dimension but the
 // tokens and experts dimensions. Route, the losses and every probability
 // are computed in f32; dispatch is a scatter and combine a gather, both
-// O(tokens x features) (DESIGN.md, decision 3).
+// O(tokens x choices x features) (DESIGN.md, decision 3). Top-k routing
+// (docs/dialects.md) carries a token's choices along a choices dimension of
+// the routing values; without one, a token has one choice (top-1).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,11 +24,6 @@
 namespace switchyard::runtime {
 
 namespace {
-
-/// The element stride of dimension `name` in `type`.
-int64_t strideOf(const TensorSpec &type, const std::string &name) {
-  return rowMajorStrides(type)[type.find(name)];
-}
 
 /// Softmax of `count` logits (stride `stride`) into `probs`, in f32.
 void softmaxRow(DType dtype, const void *logits, int64_t base, int64_t stride,
@@ -57,21 +54,31 @@ float roundedTo(DType dtype, float value) {
   });
 }
 
+/// Top-k routing (top-1 without a choices dimension): per group, the
+/// choices of every token, then the positions (all first choices in token
+/// order, then all second choices, ...), then the gates.
 absl::Status runRoute(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &logits = c.type(op.operands[0]);
   const TensorSpec groups = logits.without({op.tokensDim, op.expertsDim});
   const int64_t tokens = logits.dims[logits.find(op.tokensDim)].size;
   const int64_t experts = logits.dims[logits.find(op.expertsDim)].size;
+  const int64_t choices = choicesOf(c.type(op.results[0]), op.choicesDim).count;
   const int64_t expertStride = strideOf(logits, op.expertsDim);
   std::vector<std::vector<int64_t>> strides = {stridesIn(logits, groups)};
   std::vector<int64_t> tokenStrides = {strideOf(logits, op.tokensDim)};
+  std::vector<int64_t> choiceStrides = {0};
   for (int result : op.results) {
     strides.push_back(stridesIn(c.type(result), groups));
     tokenStrides.push_back(strideOf(c.type(result), op.tokensDim));
+    choiceStrides.push_back(choicesOf(c.type(result), op.choicesDim).stride);
   }
   float *probs = Workspace::grow(c.workspace->floats[0], experts);
+  // The probabilities of the group's tokens' choices.
+  float *chosen = Workspace::grow(c.workspace->floats[1], tokens * choices);
   int64_t *counts = Workspace::grow(c.workspace->counts, experts);
   const DType gateType = c.type(op.results[1]).dtype;
+  const bool afterDrops =
+      op.gateNormalization == fb::GateNormalization::AfterDrops;
   const void *z = c.data(op.operands[0]);
   auto *expert = static_cast<int32_t *>(c.data(op.results[0]));
   void *gate = c.data(op.results[1]);
@@ -79,20 +86,54 @@ absl::Status runRoute(const OpSpec &op, DeviceContext &c) {
   auto *dropped = static_cast<uint8_t *>(c.data(op.results[3]));
   StridedLoop loop(groups.shape(), strides);
   loop.run([&](const int64_t *o) {
-    std::fill(counts, counts + experts, 0);
+    // The offset of choice j of token t in operand or result k.
+    auto at = [&](int k, int64_t t, int64_t j) {
+      return o[k] + t * tokenStrides[k] + j * choiceStrides[k];
+    };
     for (int64_t t = 0; t < tokens; ++t) {
-      softmaxRow(logits.dtype, z, o[0] + t * tokenStrides[0], expertStride,
-                 experts, probs);
+      softmaxRow(logits.dtype, z, at(0, t, 0), expertStride, experts, probs);
       // HF takes the argmax of the probabilities in the activation dtype.
       if (gateType != DType::F32)
         for (int64_t e = 0; e < experts; ++e)
           probs[e] = roundedTo(gateType, probs[e]);
-      const int64_t chosen = std::max_element(probs, probs + experts) - probs;
-      const int64_t slot = counts[chosen]++;
-      expert[o[1] + t * tokenStrides[1]] = static_cast<int32_t>(chosen);
-      storeFloat(gateType, gate, o[2] + t * tokenStrides[2], probs[chosen]);
-      position[o[3] + t * tokenStrides[3]] = static_cast<int32_t>(slot);
-      dropped[o[4] + t * tokenStrides[4]] = slot >= op.capacity;
+      // Choice j: the most probable expert not chosen before, the first on
+      // ties. Chosen experts are marked -1, below every probability.
+      for (int64_t j = 0; j < choices; ++j) {
+        int64_t best = -1;
+        for (int64_t e = 0; e < experts; ++e)
+          if (!(probs[e] < 0.0f) && (best < 0 || probs[best] < probs[e]))
+            best = e;
+        expert[at(1, t, j)] = static_cast<int32_t>(best);
+        chosen[t * choices + j] = probs[best];
+        probs[best] = -1.0f;
+      }
+    }
+    std::fill(counts, counts + experts, 0);
+    for (int64_t j = 0; j < choices; ++j)
+      for (int64_t t = 0; t < tokens; ++t) {
+        const int64_t slot = counts[expert[at(1, t, j)]]++;
+        position[at(3, t, j)] = static_cast<int32_t>(slot);
+        dropped[at(4, t, j)] = slot >= op.capacity;
+      }
+    // The gates: the probabilities divided (in f32, rounded once) by 1, by
+    // their sum, or by the sum over the kept choices (at least f32's
+    // epsilon), a dropped choice's gate 0.
+    for (int64_t t = 0; t < tokens; ++t) {
+      const float *p = chosen + t * choices;
+      auto zeroed = [&](int64_t j) {
+        return afterDrops && dropped[at(4, t, j)];
+      };
+      float sum = 1.0f;
+      if (op.gateNormalization != fb::GateNormalization::None) {
+        sum = 0.0f;
+        for (int64_t j = 0; j < choices; ++j)
+          if (!zeroed(j))
+            sum += p[j];
+        if (afterDrops)
+          sum = std::max(sum, std::numeric_limits<float>::epsilon());
+      }
+      for (int64_t j = 0; j < choices; ++j)
+        storeFloat(gateType, gate, at(2, t, j), zeroed(j) ? 0.0f : p[j] / sum);
     }
   });
   return absl::OkStatus();
@@ -144,10 +185,14 @@ absl::Status checkSlot(const OpSpec &op, int32_t expert, int32_t position,
   return absl::OkStatus();
 }
 
-/// Dispatch (scatter) or combine (gather).
+/// Dispatch (scatter) or combine (gather), token by token: dispatch copies
+/// a token into the slot of each of its kept choices; combine sums the
+/// gated slots of its kept choices in the compute type (in choice order,
+/// then the residual added) and rounds once.
 absl::Status runMove(const OpSpec &op, DeviceContext &c) {
   const bool dispatch = op.kind == fb::OpKind::Dispatch;
   const TensorSpec &routing = c.type(op.operands[1]);
+  const TensorSpec perToken = routing.without({op.choicesDim});
   const int tokensSide = dispatch ? op.operands[0] : op.results[0];
   const int slotsSide = dispatch ? op.results[0] : op.operands[0];
   const TensorSpec &tokens = c.type(tokensSide), &slots = c.type(slotsSide);
@@ -155,17 +200,27 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
   const int64_t capacity = slots.dims[slots.find(op.capacityDim)].size;
   const int64_t expertStride = strideOf(slots, op.expertsDim);
   const int64_t slotStride = strideOf(slots, op.capacityDim);
+  const int64_t choices = choicesOf(routing, op.choicesDim).count;
   const FeatureCopy features(tokens, slots, routing);
   const size_t elementSize = dtypeSize(tokens.dtype);
   if (dispatch)
     std::memset(c.data(slotsSide), 0, slots.byteSize());
 
+  // Per token: expert, position, dropped, tokens side, slots side and a
+  // combine's gate; the routing operands' choices are `choiceStride` apart.
   std::vector<std::vector<int64_t>> strides = {
-      rowMajorStrides(routing), stridesIn(c.type(op.operands[2]), routing),
-      stridesIn(c.type(op.operands[3]), routing), stridesIn(tokens, routing),
-      stridesIn(slots, routing)};
-  if (!dispatch)
-    strides.push_back(stridesIn(c.type(op.operands[4]), routing));
+      stridesIn(routing, perToken), stridesIn(c.type(op.operands[2]), perToken),
+      stridesIn(c.type(op.operands[3]), perToken), stridesIn(tokens, perToken),
+      stridesIn(slots, perToken)};
+  std::vector<int64_t> choiceStride = {
+      choicesOf(routing, op.choicesDim).stride,
+      choicesOf(c.type(op.operands[2]), op.choicesDim).stride,
+      choicesOf(c.type(op.operands[3]), op.choicesDim).stride};
+  if (!dispatch) {
+    strides.push_back(stridesIn(c.type(op.operands[4]), perToken));
+    choiceStride.push_back(
+        choicesOf(c.type(op.operands[4]), op.choicesDim).stride);
+  }
   const auto *expert = static_cast<const int32_t *>(c.data(op.operands[1]));
   const auto *position = static_cast<const int32_t *>(c.data(op.operands[2]));
   const auto *dropped = static_cast<const uint8_t *>(c.data(op.operands[3]));
@@ -176,15 +231,47 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
       op.operands.size() == 6
           ? static_cast<const std::byte *>(c.data(op.operands[5]))
           : nullptr;
+  // The slot offsets and gates of one token's kept choices.
+  int64_t *keptSlots = Workspace::grow(c.workspace->counts, choices);
+  float *keptGates = Workspace::grow(c.workspace->floats[0], choices);
   const DType dtype = tokens.dtype;
   absl::Status status;
-  StridedLoop(routing.shape(), strides).run([&](const int64_t *o) {
+  StridedLoop(perToken.shape(), strides).run([&](const int64_t *o) {
     if (!status.ok())
       return;
-    const int64_t tokenBase = o[3];
-    if (dropped[o[2]]) {
-      if (dispatch)
+    int64_t kept = 0;
+    for (int64_t j = 0; j < choices; ++j) {
+      if (dropped[o[2] + j * choiceStride[2]])
+        continue;
+      const int32_t e = expert[o[0] + j * choiceStride[0]],
+                    p = position[o[1] + j * choiceStride[1]];
+      status = checkSlot(op, e, p, experts, capacity);
+      if (!status.ok())
         return;
+      keptSlots[kept] = o[4] + e * expertStride + p * slotStride;
+      if (!dispatch)
+        keptGates[kept] =
+            loadAsFloat(c.type(op.operands[4]).dtype, c.data(op.operands[4]),
+                        o[5] + j * choiceStride[3]);
+      ++kept;
+    }
+    const int64_t tokenBase = o[3];
+    if (dispatch) {
+      for (int64_t k = 0; k < kept; ++k) {
+        const int64_t slotBase = keptSlots[k];
+        if (features.contiguous())
+          std::memcpy(slotData + slotBase * elementSize,
+                      tokenData + tokenBase * elementSize,
+                      features.count() * elementSize);
+        else
+          features.forEach([&](int64_t t, int64_t s) {
+            std::memcpy(slotData + (slotBase + s) * elementSize,
+                        tokenData + (tokenBase + t) * elementSize, elementSize);
+          });
+      }
+      return;
+    }
+    if (kept == 0) {
       // The residual alone, or zero.
       auto fill = [&](int64_t offset, int64_t count) {
         if (residual)
@@ -199,49 +286,37 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
         features.forEach([&](int64_t t, int64_t) { fill(tokenBase + t, 1); });
       return;
     }
-    const int32_t e = expert[o[0]], p = position[o[1]];
-    status = checkSlot(op, e, p, experts, capacity);
-    if (!status.ok())
-      return;
-    const int64_t slotBase = o[4] + e * expertStride + p * slotStride;
-    if (dispatch) {
-      if (features.contiguous())
-        std::memcpy(slotData + slotBase * elementSize,
-                    tokenData + tokenBase * elementSize,
-                    features.count() * elementSize);
-      else
-        features.forEach([&](int64_t t, int64_t s) {
-          std::memcpy(slotData + (slotBase + s) * elementSize,
-                      tokenData + (tokenBase + t) * elementSize, elementSize);
-        });
-      return;
-    }
-    const float gate =
-        loadAsFloat(c.type(op.operands[4]).dtype, c.data(op.operands[4]), o[5]);
     visitDType(dtype, [&](auto tag) {
       using T = decltype(tag);
       using S = typename T::Storage;
       if constexpr (std::is_floating_point_v<typename T::Compute>) {
         auto *out = reinterpret_cast<S *>(tokenData) + tokenBase;
-        const auto *in = reinterpret_cast<const S *>(slotData) + slotBase;
-        if (residual) {
-          // The sum in the compute type, rounded once.
-          const auto *res = reinterpret_cast<const S *>(residual) + tokenBase;
-          if (features.contiguous())
-            for (int64_t f = 0; f < features.count(); ++f)
-              out[f] = T::store(T::load(res[f]) + gate * T::load(in[f]));
-          else
-            features.forEach([&](int64_t t, int64_t s) {
-              out[t] = T::store(T::load(res[t]) + gate * T::load(in[s]));
-            });
-        } else if (features.contiguous()) {
+        const auto *in = reinterpret_cast<const S *>(slotData);
+        const auto *res =
+            residual ? reinterpret_cast<const S *>(residual) + tokenBase
+                     : nullptr;
+        // The first choice's gate and slot in locals: stores to `out`
+        // could alias the workspace, which would keep the one-choice loop
+        // (all of top-1) from vectorizing.
+        const float gate = keptGates[0];
+        const S *first = in + keptSlots[0];
+        auto combine = [&](int64_t t, int64_t s) {
+          auto sum = gate * T::load(first[s]);
+          for (int64_t k = 1; k < kept; ++k)
+            sum += keptGates[k] * T::load(in[keptSlots[k] + s]);
+          out[t] = T::store(res ? T::load(res[t]) + sum : sum);
+        };
+        if (!features.contiguous())
+          features.forEach(combine);
+        else if (kept > 1)
           for (int64_t f = 0; f < features.count(); ++f)
-            out[f] = T::store(gate * T::load(in[f]));
-        } else {
-          features.forEach([&](int64_t t, int64_t s) {
-            out[t] = T::store(gate * T::load(in[s]));
-          });
-        }
+            combine(f, f);
+        else if (res)
+          for (int64_t f = 0; f < features.count(); ++f)
+            out[f] = T::store(T::load(res[f]) + gate * T::load(first[f]));
+        else
+          for (int64_t f = 0; f < features.count(); ++f)
+            out[f] = T::store(gate * T::load(first[f]));
       }
     });
   });

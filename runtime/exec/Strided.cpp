@@ -25,6 +25,16 @@ std::vector<int64_t> stridesIn(const TensorSpec &tensor,
   return strides;
 }
 
+int64_t strideOf(const TensorSpec &type, const std::string &name) {
+  return rowMajorStrides(type)[type.find(name)];
+}
+
+Choices choicesOf(const TensorSpec &type, const std::string &name) {
+  if (name.empty())
+    return {};
+  return {type.dims[type.find(name)].size, strideOf(type, name)};
+}
+
 StridedLoop::StridedLoop(std::vector<int64_t> shape,
                          std::vector<std::vector<int64_t>> strides)
     : strides_(strides.size()) {

@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace switchyard::runtime {
@@ -26,6 +27,17 @@ std::vector<int64_t> rowMajorStrides(const TensorSpec &type);
 /// `tensor` has no dimension of that name.
 std::vector<int64_t> stridesIn(const TensorSpec &tensor,
                                const TensorSpec &space);
+
+/// The element stride of dimension `name`, which `type` has.
+int64_t strideOf(const TensorSpec &type, const std::string &name);
+
+/// A routing value's choices dimension (top-k routing): its size and element
+/// stride; one choice of stride 0 where `name` is empty (top-1).
+struct Choices {
+  int64_t count = 1;
+  int64_t stride = 0;
+};
+Choices choicesOf(const TensorSpec &type, const std::string &name);
 
 /// An index space with one stride vector per addressed tensor, simplified:
 /// size-1 dimensions are dropped and neighbours that every tensor addresses

@@ -198,6 +198,148 @@ TEST(CudaTest, MoeLayerFused) {
   checkMoeLayer(true);
 }
 
+/// A top-k MoE layer over 2 groups: router einsum, route, dispatch, an
+/// expert-wise scale, combine. The logits are [b, t, e], or [b, e, t] with
+/// `expertsBeforeTokens` (the choices then come before the tokens too).
+struct TopKLayer {
+  int64_t tokens = 32, experts = 4, choices = 2, capacity = 12;
+  fb::GateNormalization normalization = fb::GateNormalization::None;
+  bool bf16 = false, residual = false, expertsBeforeTokens = false;
+};
+
+/// Runs `layer` on both backends: its routing values exactly, its gates
+/// and output (cast to f32) within a tolerance, 1e-2 in bf16.
+void checkTopKLayer(const TopKLayer &layer) {
+  const int64_t groups = 2, model = 8;
+  const fb::DType type = layer.bf16 ? fb::DType::BF16 : fb::DType::F32;
+  ProgramBuilder p;
+  auto tokensAnd = [&](testing::TestDim dim) {
+    return layer.expertsBeforeTokens
+               ? std::vector<testing::TestDim>{{"b", groups},
+                                               dim,
+                                               {"t", layer.tokens}}
+               : std::vector<testing::TestDim>{
+                     {"b", groups}, {"t", layer.tokens}, dim};
+  };
+  const std::vector<testing::TestDim> routing = tokensAnd({"k", layer.choices});
+  const std::vector<testing::TestDim> slotDims = {
+      {"b", groups}, {"e", layer.experts}, {"c", layer.capacity}, {"m", model}};
+  int x = p.value({{"b", groups}, {"t", layer.tokens}, {"m", model}});
+  int router = p.value({{"m", model}, {"e", layer.experts}});
+  int scale = p.value({{"e", layer.experts}, {"m", model}});
+  int logits = p.value(tokensAnd({"e", layer.experts}));
+  int expert = p.value(routing, fb::DType::I32);
+  int gate = p.value(routing, type);
+  int position = p.value(routing, fb::DType::I32);
+  int dropped = p.value(routing, fb::DType::I1);
+  int slots = p.value(slotDims, type);
+  int scaled = p.value(slotDims, type);
+  int y = p.value({{"b", groups}, {"t", layer.tokens}, {"m", model}}, type);
+  p.op(fb::OpKind::Einsum, {x, router}, {logits});
+  // In bf16: logits, tokens and scale cast from their f32 values; the
+  // gates and output cast back.
+  auto inType = [&](int value, std::vector<testing::TestDim> dims) {
+    if (!layer.bf16)
+      return value;
+    const int cast = p.value(std::move(dims), type);
+    p.op(fb::OpKind::Cast, {value}, {cast});
+    return cast;
+  };
+  auto asF32 = [&](int value, std::vector<testing::TestDim> dims) {
+    if (!layer.bf16)
+      return value;
+    const int cast = p.value(std::move(dims));
+    p.op(fb::OpKind::Cast, {value}, {cast});
+    return cast;
+  };
+  const int routed = inType(logits, tokensAnd({"e", layer.experts}));
+  const int activations =
+      inType(x, {{"b", groups}, {"t", layer.tokens}, {"m", model}});
+  const int expertScale = inType(scale, {{"e", layer.experts}, {"m", model}});
+  OpFields route;
+  route.tokensDim = "t";
+  route.expertsDim = "e";
+  route.capacityDim = "c";
+  route.choicesDim = "k";
+  route.capacity = layer.capacity;
+  route.gateNormalization = layer.normalization;
+  p.op(fb::OpKind::Route, {routed}, {expert, gate, position, dropped}, route);
+  p.op(fb::OpKind::Dispatch, {activations, expert, position, dropped}, {slots},
+       route);
+  OpFields mul;
+  mul.binary = fb::BinaryKind::Mul;
+  p.op(fb::OpKind::Binary, {slots, expertScale}, {scaled}, mul);
+  std::vector<int> combined = {scaled, expert, position, dropped, gate};
+  if (layer.residual)
+    combined.push_back(activations);
+  p.op(fb::OpKind::Combine, combined, {y}, route);
+  p.input("x", x);
+  p.input("router", router);
+  p.input("scale", scale);
+  p.output("y", asF32(y, {{"b", groups}, {"t", layer.tokens}, {"m", model}}));
+  p.output("gate", asF32(gate, routing));
+  p.output("expert", expert);
+  p.output("position", position);
+  p.output("dropped", dropped);
+  std::map<std::string, HostTensor> inputs;
+  inputs["x"] = f32Tensor({groups, layer.tokens, model},
+                          randomValues(groups * layer.tokens * model, 12));
+  inputs["router"] = f32Tensor({model, layer.experts},
+                               randomValues(model * layer.experts, 13));
+  inputs["scale"] = f32Tensor({layer.experts, model},
+                              randomValues(layer.experts * model, 14));
+  expectBackendsAgree(p, inputs, layer.bf16 ? 1e-2f : 1e-4f);
+}
+
+/// Top-2 with each gate normalization, with drops (capacity 12 of 16
+/// choices per expert on average) and without (capacity 32).
+TEST(CudaTest, TopKNormalizations) {
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+  for (fb::GateNormalization normalization :
+       {fb::GateNormalization::None, fb::GateNormalization::BeforeDrops,
+        fb::GateNormalization::AfterDrops})
+    for (int64_t capacity : {12, 32}) {
+      SCOPED_TRACE("normalization " +
+                   std::to_string(static_cast<int>(normalization)) +
+                   ", capacity " + std::to_string(capacity));
+      TopKLayer layer;
+      layer.normalization = normalization;
+      layer.capacity = capacity;
+      checkTopKLayer(layer);
+    }
+}
+
+/// Top-2 in bf16 (probabilities rounded before the choices) with the
+/// residual added in the combine.
+TEST(CudaTest, TopKBf16WithResidual) {
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+  for (fb::GateNormalization normalization :
+       {fb::GateNormalization::None, fb::GateNormalization::AfterDrops}) {
+    SCOPED_TRACE("normalization " +
+                 std::to_string(static_cast<int>(normalization)));
+    TopKLayer layer;
+    layer.normalization = normalization;
+    layer.bf16 = true;
+    layer.residual = true;
+    checkTopKLayer(layer);
+  }
+}
+
+/// Top-3 with the choices before the tokens, over more tokens than the
+/// position scan takes at once (1024), with drops and the residual.
+TEST(CudaTest, TopKChoicesBeforeTokensInSeveralChunks) {
+  SKIP_UNLESS_AVAILABLE(testsupport::Backend::Cuda);
+  TopKLayer layer;
+  layer.tokens = 1100;
+  layer.experts = 5;
+  layer.choices = 3;
+  layer.capacity = 600;
+  layer.normalization = fb::GateNormalization::AfterDrops;
+  layer.residual = true;
+  layer.expertsBeforeTokens = true;
+  checkTopKLayer(layer);
+}
+
 /// The relu epilogue of an f32 expert GEMM written in place runs inside
 /// cuBLASLt, not as a fallback.
 TEST(CudaTest, ReluEpilogueRunsInCublasLt) {

@@ -25,6 +25,7 @@ using testing::f32Tensor;
 using ::testing::FloatEq;
 using testing::floats;
 using testing::FloatsNear;
+using testing::forEachIndex;
 using ::testing::HasSubstr;
 using testing::i32Tensor;
 using testing::ints;
@@ -34,6 +35,7 @@ using testing::ProgramBuilder;
 using testing::randomValues;
 using testing::runProgram;
 using testing::TestDim;
+using testing::transpose;
 namespace fb = ::switchyard::executable;
 
 std::vector<int64_t> shapeOf(const std::vector<TestDim> &dims) {
@@ -62,28 +64,6 @@ struct Named {
     return data[offset];
   }
 };
-
-/// Calls body(index) for every index of `dims` (row-major).
-template <typename F>
-void forEachIndex(const std::vector<TestDim> &dims, F &&body) {
-  std::map<std::string, int64_t> index;
-  for (const TestDim &d : dims) {
-    if (d.size == 0)
-      return;
-    index[d.name] = 0;
-  }
-  while (true) {
-    body(index);
-    int d = static_cast<int>(dims.size()) - 1;
-    for (; d >= 0; --d) {
-      if (++index[dims[d].name] < dims[d].size)
-        break;
-      index[dims[d].name] = 0;
-    }
-    if (d < 0)
-      return;
-  }
-}
 
 std::vector<float> referenceEinsum(const std::vector<Named> &operands,
                                    const std::vector<TestDim> &out) {
@@ -649,22 +629,6 @@ ProgramBuilder routingProgram(bool permuted, bool residual = false) {
                              {"y", y}})
     p.output(name, value);
   return p;
-}
-
-/// Transposes `data` of dims `from` into the order of `to` (same names).
-template <typename T>
-std::vector<T> transpose(const std::vector<T> &data,
-                         const std::vector<TestDim> &from,
-                         const std::vector<TestDim> &to) {
-  std::vector<T> out(data.size());
-  int64_t i = 0;
-  forEachIndex(to, [&](const std::map<std::string, int64_t> &index) {
-    int64_t offset = 0;
-    for (const TestDim &d : from)
-      offset = offset * d.size + index.at(d.name);
-    out[i++] = data[offset];
-  });
-  return out;
 }
 
 TEST(RoutingTest, MatchesTheCpuKernels) {

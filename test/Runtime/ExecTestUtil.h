@@ -83,6 +83,44 @@ inline std::map<std::string, HostTensor> gatherOfDoubledIdsOutOfRange() {
   return inputs;
 }
 
+/// Calls body(index) for every index of `dims` (row-major).
+template <typename F>
+void forEachIndex(const std::vector<TestDim> &dims, F &&body) {
+  std::map<std::string, int64_t> index;
+  for (const TestDim &d : dims) {
+    if (d.size == 0)
+      return;
+    index[d.name] = 0;
+  }
+  while (true) {
+    body(index);
+    int d = static_cast<int>(dims.size()) - 1;
+    for (; d >= 0; --d) {
+      if (++index[dims[d].name] < dims[d].size)
+        break;
+      index[dims[d].name] = 0;
+    }
+    if (d < 0)
+      return;
+  }
+}
+
+/// Transposes `data` of dims `from` into the order of `to` (same names).
+template <typename T>
+std::vector<T> transpose(const std::vector<T> &data,
+                         const std::vector<TestDim> &from,
+                         const std::vector<TestDim> &to) {
+  std::vector<T> out(data.size());
+  int64_t i = 0;
+  forEachIndex(to, [&](const std::map<std::string, int64_t> &index) {
+    int64_t offset = 0;
+    for (const TestDim &d : from)
+      offset = offset * d.size + index.at(d.name);
+    out[i++] = data[offset];
+  });
+  return out;
+}
+
 /// Loads `program` and runs it once with `inputs` and `weights`.
 inline absl::StatusOr<RunResult>
 runProgram(const ProgramBuilder &program,

@@ -236,6 +236,123 @@ TEST(ExecutableLoadTest, OpSignatures) {
       "mesh axis 0 is not an axis of mesh []");
 }
 
+/// The load error of a route of logits [t:4, e:3] into results of
+/// dimensions `results` (the gate's `gate`, if given): tokens t, experts e,
+/// choices k, normalized after drops, unless `change` changes the fields.
+std::string routeError(std::vector<TestDim> results,
+                       void (*change)(OpFields &) = nullptr,
+                       std::vector<TestDim> gate = {}) {
+  ProgramBuilder p;
+  int logits = p.value({{"t", 4}, {"e", 3}});
+  int expert = p.value(results, fb::DType::I32);
+  int gateValue = p.value(gate.empty() ? results : gate);
+  int position = p.value(results, fb::DType::I32);
+  int dropped = p.value(results, fb::DType::I1);
+  OpFields f;
+  f.tokensDim = "t";
+  f.expertsDim = "e";
+  f.choicesDim = "k";
+  f.gateNormalization = fb::GateNormalization::AfterDrops;
+  if (change)
+    change(f);
+  p.op(fb::OpKind::Route, {logits}, {expert, gateValue, position, dropped}, f);
+  return loadError(p.build());
+}
+
+TEST(ExecutableLoadTest, TopKRouteSignatures) {
+  const TestDim t{"t", 4}, k{"k", 2};
+  EXPECT_THAT(routeError({t, k},
+                         [](OpFields &f) {
+                           f.gateNormalization =
+                               static_cast<fb::GateNormalization>(7);
+                         }),
+              HasSubstr("op 0 (route at test.mlir:1): unknown gate "
+                        "normalization"));
+  EXPECT_THAT(routeError({t}, [](OpFields &f) { f.choicesDim.clear(); }),
+              HasSubstr("gate normalization needs a choices dimension"));
+  EXPECT_THAT(
+      routeError({t, {"e", 2}}, [](OpFields &f) { f.choicesDim = "e"; }),
+      HasSubstr("choices dimension 'e' must not be a dimension of "
+                "the logits [t:4, e:3] f32"));
+  EXPECT_THAT(routeError({t}),
+              HasSubstr("expert [t:4] i32 must have the dimensions of the "
+                        "logits [t:4, e:3] f32 with 'k' for experts"));
+  EXPECT_THAT(routeError({t, k, {"e", 3}}), HasSubstr("with 'k' for experts"));
+  EXPECT_THAT(routeError({t, {"k", 4}}),
+              HasSubstr("choices dimension 'k' has 4 choices, expected 1 to "
+                        "3 (the experts)"));
+  EXPECT_THAT(routeError({t, {"k", 0}}), HasSubstr("has 0 choices"));
+  EXPECT_THAT(routeError({t, k}, nullptr, {{"k", 3}, t}),
+              HasSubstr("routing results: dimension 'k' of [k:3, t:4] f32 "
+                        "is not in [t:4, k:2] i32 with the same size"));
+  // Without a choices dimension the results lose experts, as before.
+  EXPECT_THAT(routeError({t, {"e", 3}},
+                         [](OpFields &f) {
+                           f.choicesDim.clear();
+                           f.gateNormalization = fb::GateNormalization::None;
+                         }),
+              HasSubstr("must have the dimensions of the logits [t:4, e:3] "
+                        "f32 but experts"));
+}
+
+/// The load error of a dispatch of x (`tokens`) by routing values of
+/// dimensions `routing` (the position's `position`, if given) into slots
+/// [e:2, c:1, d:2], with choices dimension `choices`.
+std::string dispatchError(std::vector<TestDim> tokens,
+                          std::vector<TestDim> routing, std::string choices,
+                          std::vector<TestDim> position = {}) {
+  ProgramBuilder p;
+  int x = p.value(tokens);
+  int expert = p.value(routing, fb::DType::I32);
+  int positionValue =
+      p.value(position.empty() ? routing : position, fb::DType::I32);
+  int dropped = p.value(routing, fb::DType::I1);
+  int slots = p.value({{"e", 2}, {"c", 1}, {"d", 2}});
+  OpFields f;
+  f.tokensDim = "t";
+  f.expertsDim = "e";
+  f.capacityDim = "c";
+  f.choicesDim = std::move(choices);
+  p.op(fb::OpKind::Dispatch, {x, expert, positionValue, dropped}, {slots}, f);
+  return loadError(p.build());
+}
+
+TEST(ExecutableLoadTest, TopKDispatchAndCombineSignatures) {
+  const TestDim t{"t", 2}, k{"k", 2}, d{"d", 2};
+  EXPECT_THAT(dispatchError({t, d}, {t, k}, "t"),
+              HasSubstr("op 0 (dispatch at test.mlir:1): the choices and "
+                        "tokens dimensions must differ"));
+  EXPECT_THAT(dispatchError({t, d}, {t}, "k"),
+              HasSubstr("expert [t:2] i32 has no dimension 'k'"));
+  EXPECT_THAT(dispatchError({t, d}, {t, k}, "k", {t}),
+              HasSubstr("the routing operands must have the same dimensions"));
+  EXPECT_THAT(dispatchError({t, k, d}, {t, k}, "k"),
+              HasSubstr("choices dimension 'k' must be in the routing "
+                        "operands only, not in [t:2, k:2, d:2] f32 or"));
+  // Without a choices dimension, the routing operands have only token-side
+  // dimensions.
+  EXPECT_THAT(dispatchError({t, d}, {t, k}, ""),
+              HasSubstr("routing operands: dimension 'k' of [t:2, k:2] i32 "
+                        "is not in [t:2, d:2] f32 with the same size"));
+  // A combine's gate has the choices dimension as well.
+  ProgramBuilder p;
+  int slots = p.value({{"e", 2}, {"c", 1}, d});
+  int expert = p.value({t, k}, fb::DType::I32);
+  int position = p.value({t, k}, fb::DType::I32);
+  int dropped = p.value({t, k}, fb::DType::I1);
+  int gate = p.value({t});
+  int y = p.value({t, d});
+  OpFields f;
+  f.tokensDim = "t";
+  f.expertsDim = "e";
+  f.capacityDim = "c";
+  f.choicesDim = "k";
+  p.op(fb::OpKind::Combine, {slots, expert, position, dropped, gate}, {y}, f);
+  EXPECT_THAT(loadError(p.build()),
+              HasSubstr("op 0 (combine at test.mlir:1): the routing operands "
+                        "must have the same dimensions"));
+}
+
 TEST(ExecutableLoadTest, BadBindings) {
   ProgramBuilder p({{"b", 2}});
   int x = p.value({{"batch", 3}});

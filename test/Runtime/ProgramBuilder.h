@@ -35,7 +35,8 @@ struct OpFields {
   fb::BinaryKind binary = fb::BinaryKind::Add;
   fb::ReduceKind reduce = fb::ReduceKind::Sum;
   fb::CollectiveReduction reduction = fb::CollectiveReduction::Sum;
-  std::string dim, tokensDim, expertsDim, capacityDim;
+  std::string dim, tokensDim, expertsDim, capacityDim, choicesDim;
+  fb::GateNormalization gateNormalization = fb::GateNormalization::None;
   int64_t capacity = 0;
   double epsilon = 0.0;
   bool exclusive = false;
@@ -133,7 +134,8 @@ public:
           b.CreateVector(f.gridAxes), f.axis, f.concatAxis,
           b.CreateString("test.mlir:1"),
           f.epilogue ? flatbuffers::Optional<fb::UnaryKind>(*f.epilogue)
-                     : flatbuffers::nullopt));
+                     : flatbuffers::nullopt,
+          str(f.choicesDim), f.gateNormalization));
     }
     auto bindings = [&](const std::vector<BindingRecord> &records) {
       std::vector<flatbuffers::Offset<fb::Binding>> list;
