@@ -34,6 +34,7 @@ binaries=(
   test/Equivalence/EquivalenceTest
   test/Equivalence/PropertyTest
   test/HF/HFParityTest
+  test/HF/Top2LayerParityTest
   bench/gpu_moe_layer/gpu_moe_layer_bench
   bin/switchyard
   test/Support/compare-outputs

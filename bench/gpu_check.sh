@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: runs every GPU test (the cuda runtime's
 # unit tests, the equivalence and property suites and the Hugging Face
-# parity suite on the cuda backend, jobs of one process per GPU over
-# NCCL, and greedy generation against the cpu backend) and the GPU
-# MoE-layer benchmark, and writes everything to one report file.
+# parity suites, Switch models and NLLB-MoE's top-2 layer, on the cuda
+# backend, jobs of one process per GPU over NCCL, and greedy generation
+# against the cpu backend) and the GPU MoE-layer benchmark, and writes
+# everything to one report file.
 #
 #   bench/gpu_check.sh [BUILD_DIR] [REPORT]
 #       builds Switchyard with the cuda backend in BUILD_DIR (default:
@@ -67,6 +68,7 @@ if [ -n "$archive" ]; then
   equivalence_test="$bin/EquivalenceTest"
   property_test="$bin/PropertyTest"
   parity_test="$bin/HFParityTest"
+  top2_parity_test="$bin/Top2LayerParityTest"
   bench="$bin/gpu_moe_layer_bench"
   switchyard="$bin/switchyard"
   compare="$bin/compare-outputs"
@@ -81,6 +83,7 @@ else
   equivalence_test="$build/test/Equivalence/EquivalenceTest"
   property_test="$build/test/Equivalence/PropertyTest"
   parity_test="$build/test/HF/HFParityTest"
+  top2_parity_test="$build/test/HF/Top2LayerParityTest"
   bench="$build/bench/gpu_moe_layer/gpu_moe_layer_bench"
   switchyard="$build/bin/switchyard"
   compare="$build/test/Support/compare-outputs"
@@ -111,6 +114,7 @@ run_tests "$runtime_test" '*'
 run_tests "$equivalence_test" '*cuda*'
 run_tests "$property_test" '*cuda*'
 run_tests "$parity_test" '*cuda*'
+run_tests "$top2_parity_test" '*cuda*'
 
 # The example MoE layer as a job of NP processes, one GPU each, over NCCL
 # (`switchyard run --backend cuda --launch NP`), against its one-device cpu

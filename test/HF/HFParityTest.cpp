@@ -26,6 +26,7 @@
 using namespace switchyard;
 using namespace switchyard::runtime;
 using switchyard::testsupport::Backend;
+using switchyard::testsupport::elementAt;
 
 namespace {
 
@@ -89,21 +90,6 @@ absl::StatusOr<Executable> compile(const Case &c, const Checkpoint &checkpoint,
   if (mlir::failed(bytes))
     return absl::InvalidArgumentError("compile: " + diagnostics);
   return Executable::loadBytes(std::move(*bytes), c.model);
-}
-
-/// Element `i` of a float, i32 or bool tensor, as a double.
-double at(const HostTensor &tensor, int64_t i) {
-  switch (tensor.dtype()) {
-  case DType::F32:
-    return tensor.span<float>()[i];
-  case DType::I32:
-    return tensor.span<int32_t>()[i];
-  case DType::Bool:
-    return static_cast<const uint8_t *>(tensor.data())[i];
-  default:
-    ADD_FAILURE() << "unexpected dtype " << dtypeName(tensor.dtype());
-    return 0;
-  }
 }
 
 /// One test model: its checkpoint, run-time inputs and what transformers
@@ -172,8 +158,9 @@ void expectMatchesTransformers(const Case &c, const ModelData &data,
     double allowed = loss ? tolerance.losses : tolerance.values, scale = 0,
            worst = 0;
     for (int64_t i = 0; i < want->numElements(); ++i) {
-      scale = std::max(scale, std::fabs(at(*want, i)));
-      worst = std::max(worst, std::fabs(at(*got, i) - at(*want, i)));
+      scale = std::max(scale, std::fabs(elementAt(*want, i)));
+      worst =
+          std::max(worst, std::fabs(elementAt(*got, i) - elementAt(*want, i)));
     }
     if (exact)
       EXPECT_EQ(worst, 0) << name << " differs";

@@ -55,4 +55,18 @@ runOn(Backend backend, const Executable &executable,
   return (*session)->run(inputs);
 }
 
+double elementAt(const runtime::HostTensor &tensor, int64_t i) {
+  switch (tensor.dtype()) {
+  case runtime::DType::F32:
+    return tensor.span<float>()[i];
+  case runtime::DType::I32:
+    return tensor.span<int32_t>()[i];
+  case runtime::DType::Bool:
+    return static_cast<const uint8_t *>(tensor.data())[i];
+  default:
+    ADD_FAILURE() << "unexpected dtype " << runtime::dtypeName(tensor.dtype());
+    return 0;
+  }
+}
+
 } // namespace switchyard::testsupport

@@ -45,6 +45,10 @@ runOn(Backend backend, const runtime::Executable &executable,
       const runtime::WeightSource *weights,
       const std::map<std::string, runtime::HostTensor> &inputs);
 
+/// Element `i` of an f32, i32 or bool tensor, as a double (a test failure
+/// for another dtype), for comparing outputs of any of those types.
+double elementAt(const runtime::HostTensor &tensor, int64_t i);
+
 } // namespace switchyard::testsupport
 
 /// Skips the test when `backend` cannot run here.
