@@ -104,4 +104,14 @@ INSTANTIATE_TEST_SUITE_P(SwitchLayer, Equivalence,
                               Case{"moe.mlir", "l:2", "length:l"}})),
                          caseName);
 
+INSTANTIATE_TEST_SUITE_P(
+    Top2Layer, Equivalence,
+    testing::ValuesIn(
+        onEveryBackend({Case{"moe_top2.mlir", "b:4", "experts:b;batch:b"},
+                        Case{"moe_top2.mlir", "b:2,e:2", "batch:b;experts:e"},
+                        Case{"moe_top2.mlir", "b:2,m:2", "batch:b;d_ff:m"},
+                        Case{"moe_top2.mlir", "l:2", "length:l"},
+                        Case{"moe_top2.mlir", "c:2", "choice:c;d_model:c"}})),
+    caseName);
+
 } // namespace
