@@ -70,6 +70,10 @@ const T &pick(FuzzedDataProvider &in, const T (&choices)[N]) {
   return choices[in.ConsumeIntegralInRange<size_t>(0, N - 1)];
 }
 
+/// A top-k route's gate normalization clause, or none.
+constexpr const char *kNormalizations[] = {"", " normalize(before_drops)",
+                                           " normalize(after_drops)"};
+
 /// Builds one module's text from the fuzzer's bytes.
 class ProgramGenerator {
 public:
@@ -171,12 +175,15 @@ private:
   /// Mesh TF layout rules: "batch:x;experts:y,z".
   std::string generateLayout() {
     std::string layout;
-    for (const char *name : kDimNames) {
+    auto rule = [&](const char *name) {
       std::vector<std::string> used;
       std::string axes = randomAxes(used);
       if (in_.ConsumeBool() && !axes.empty())
         layout += (layout.empty() ? "" : ";") + std::string(name) + ":" + axes;
-    }
+    };
+    for (const char *name : kDimNames)
+      rule(name);
+    rule("choice"); // top-k routing's choices dimension
     return layout;
   }
 
@@ -331,8 +338,9 @@ private:
 
   Dim dim(const char *name) { return {name, sizes_[name], ""}; }
 
-  /// A Switch MoE block on new arguments: router einsum, route with a
-  /// capacity, dispatch, the expert einsums, combine.
+  /// A Switch MoE block on new arguments: router einsum, route (top-1, or
+  /// top-k with a choices dimension, rarely an invalid k) with a capacity,
+  /// dispatch, the expert einsums, combine.
   void generateMoe() {
     const Value x =
         addArgument({dim("batch"), dim("length"), dim("d_model")});
@@ -346,10 +354,21 @@ private:
             ", " + typeOf(router) + ") -> " +
             typeOf(Value{"", {dim("batch"), dim("length"), dim("experts")}}));
     int64_t capacity = in_.ConsumeIntegralInRange<int64_t>(rare() ? 0 : 1, 4);
+    std::string topK, choices;
+    if (in_.ConsumeBool()) {
+      const int64_t experts = sizes_["experts"];
+      const int64_t k =
+          rare() ? in_.ConsumeIntegralInRange<int64_t>(0, experts + 1)
+                 : in_.ConsumeIntegralInRange<int64_t>(1, experts);
+      topK = " top_k(" + std::to_string(k) + ") choices(choice)" +
+             pick(in_, kNormalizations);
+      choices = " choices(choice)";
+      tokens.push_back({"choice", k, ""});
+    }
     // route's four results: expert, gate, position, dropped.
     std::string route = "%r" + std::to_string(values_.size());
     body_ += route + ":4 = moe.route " + logits.name +
-             " tokens(length) experts(experts) capacity(" +
+             " tokens(length) experts(experts)" + topK + " capacity(" +
              std::to_string(capacity) + ") : " + typeOf(logits) + "\n";
     Value tokenType{"", tokens, "i32"};
     Value gateType{"", tokens, "f32"};
@@ -362,9 +381,9 @@ private:
     const Value dispatched = addValue(
         buffers, "moe.dispatch " + x.name + ", " + routed +
                      " tokens(length) experts(experts) "
-                     "capacity_dim(expert_capacity) : " +
-                     typeOf(x) + ", " + typeOf(tokenType) + " -> " +
-                     typeOf(Value{"", buffers}));
+                     "capacity_dim(expert_capacity)" +
+                     choices + " : " + typeOf(x) + ", " + typeOf(tokenType) +
+                     " -> " + typeOf(Value{"", buffers}));
     std::vector<Dim> hidden = buffers;
     hidden.back() = dim("d_ff");
     const Value inner = addValue(
@@ -375,11 +394,12 @@ private:
         buffers, "mtf.einsum " + inner.name + ", " + wo.name + " : (" +
                      typeOf(inner) + ", " + typeOf(wo) + ") -> " +
                      typeOf(Value{"", buffers}));
-    addValue(x.dims, "moe.combine " + outer.name + ", " + routed + ", " +
-                         route + "#1 tokens(length) experts(experts) "
-                                 "capacity_dim(expert_capacity) : " +
-                         typeOf(outer) + ", " + typeOf(tokenType) + ", " +
-                         typeOf(gateType) + " -> " + typeOf(x));
+    addValue(x.dims,
+             "moe.combine " + outer.name + ", " + routed + ", " + route +
+                 "#1 tokens(length) experts(experts) "
+                 "capacity_dim(expert_capacity)" +
+                 choices + " : " + typeOf(outer) + ", " + typeOf(tokenType) +
+                 ", " + typeOf(gateType) + " -> " + typeOf(x));
   }
 
   /// Deletes or replaces one character, or cuts the text short.
