@@ -78,6 +78,13 @@ ElemType elemTypeOf(DType dtype) {
   return ElemType::F32;
 }
 
+/// The CUDA library type of a float dtype (f32, bf16 or f16).
+cudaDataType_t cudaDataTypeOf(DType dtype) {
+  return dtype == DType::F32    ? CUDA_R_32F
+         : dtype == DType::BF16 ? CUDA_R_16BF
+                                : CUDA_R_16F;
+}
+
 /// The dimensions of `type` that `other` lacks.
 TensorSpec notIn(const TensorSpec &type, const TensorSpec &other) {
   TensorSpec result;
@@ -378,13 +385,10 @@ absl::Status CudaSession::State::makeEpilogueGemms() {
       return static_cast<uint32_t>(
           offset == 0 ? kAlignment : std::min(offset & -offset, kAlignment));
     };
-    const DType dtype = type(op.results[0]).dtype;
     SY_ASSIGN_OR_RETURN(
         epilogueGemms[i],
         EpilogueGemm::create(devices[local.front()].blasLt, l,
-                             dtype == DType::F32    ? CUDA_R_32F
-                             : dtype == DType::BF16 ? CUDA_R_16BF
-                                                    : CUDA_R_16F,
+                             cudaDataTypeOf(type(op.results[0]).dtype),
                              options.allowTf32,
                              *cublasLtEpilogueOf(*op.epilogue),
                              {alignment(l.a.direct, op.operands[0]),
@@ -506,8 +510,7 @@ absl::Status CudaSession::State::runHalfGemm(int index, int64_t device) {
   const EinsumLayout &l = *einsums[index];
   const Device &d = devices[device];
   const TensorSpec &out = type(op.results[0]);
-  const cudaDataType_t dataType =
-      out.dtype == DType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
+  const cudaDataType_t dataType = cudaDataTypeOf(out.dtype);
   constexpr int kHalf = 2;
   std::byte *scratch = d.scratch;
   auto take = [&](int64_t elements) {
