@@ -1,10 +1,12 @@
-//===- SwitchLayerIR.h - the Switch MoE layer benchmarks compile -*- C++ -*-===//
+//===- SwitchLayerIR.h - the Switch MoE layer benchmarks compile -*- C++
+//-*-===//
 //
 // The MoE feed-forward layer that bench/moe_layer (CPU) and
 // bench/gpu_moe_layer (CUDA) time, as mtf/moe IR text: RMS norm, f32 router,
-// top-1 routing with a capacity factor, dispatch, relu expert FFN, combine,
-// residual add. It returns `y` and the routing's `dropped` mask (to count
-// the tokens the experts process); no router losses.
+// top-1 (or top-k, gates normalized after drops) routing with a capacity
+// factor, dispatch, relu expert FFN, combine, residual add. It returns `y`
+// and the routing's `dropped` mask (to count the token choices the experts
+// process); no router losses.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,12 +26,15 @@ namespace switchyard::bench {
 struct SwitchLayerShape {
   int64_t batch, length, dModel, dFF, experts;
   double capacityFactor;
+  /// Experts per token.
+  int64_t topK = 1;
 
   int64_t tokens() const { return batch * length; }
-  /// Slots per expert and sequence (routing groups tokens by `length`).
+  /// Slots per expert and sequence (routing groups tokens by `length`; the
+  /// factor counts every choice).
   int64_t capacity() const {
     return static_cast<int64_t>(
-        std::ceil(capacityFactor * length / experts));
+        std::ceil(capacityFactor * topK * length / experts));
   }
 };
 
@@ -52,11 +57,21 @@ inline std::string switchLayerIR(const SwitchLayerShape &s) {
                 e = s.experts, c = s.capacity();
   const std::string x =
       namedTensorType({{"batch", b}, {"length", l}, {"d_model", d}});
-  const std::string tokensI32 =
-      namedTensorType({{"batch", b}, {"length", l}}, "i32");
-  const std::string tokensI1 =
-      namedTensorType({{"batch", b}, {"length", l}}, "i1");
-  const std::string tokensF32 = namedTensorType({{"batch", b}, {"length", l}});
+  // Routing values: per token, or per token and choice.
+  auto routing = [&](const char *dtype) {
+    return s.topK == 1
+               ? namedTensorType({{"batch", b}, {"length", l}}, dtype)
+               : namedTensorType(
+                     {{"batch", b}, {"length", l}, {"choice", s.topK}}, dtype);
+  };
+  const std::string tokensI32 = routing("i32");
+  const std::string tokensI1 = routing("i1");
+  const std::string tokensF32 = routing("f32");
+  const std::string topK =
+      s.topK == 1 ? ""
+                  : " top_k(" + std::to_string(s.topK) + ") choices(choice)";
+  const std::string normalize = s.topK == 1 ? "" : " normalize(after_drops)";
+  const std::string choices = s.topK == 1 ? "" : " choices(choice)";
   const std::string norm = namedTensorType({{"d_model", d}});
   const std::string router = namedTensorType({{"experts", e}, {"d_model", d}});
   const std::string logits =
@@ -93,19 +108,21 @@ inline std::string switchLayerIR(const SwitchLayerShape &s) {
   line("    %logits = mtf.einsum %h, %router : (" + x + ", " + router +
        ") -> " + logits);
   line("    %expert, %gate, %position, %dropped = moe.route %logits"
-       " tokens(length) experts(experts) capacity_factor(" +
-       std::string(factor) + ") : " + logits);
+       " tokens(length) experts(experts)" +
+       topK + " capacity_factor(" + std::string(factor) + ")" + normalize +
+       " : " + logits);
   line("    %buffers = moe.dispatch %h, %expert, %position, %dropped"
-       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
-       x + ", " + tokensI32 + " -> " + buffers);
+       " tokens(length) experts(experts) capacity_dim(expert_capacity)" +
+       choices + " : " + x + ", " + tokensI32 + " -> " + buffers);
   line("    %inner = mtf.einsum %buffers, %wi : (" + buffers + ", " + wi +
        ") -> " + inner);
   line("    %act = mtf.unary relu %inner : " + inner);
   line("    %out = mtf.einsum %act, %wo : (" + inner + ", " + wo + ") -> " +
        buffers);
   line("    %moe = moe.combine %out, %expert, %position, %dropped, %gate"
-       " tokens(length) experts(experts) capacity_dim(expert_capacity) : " +
-       buffers + ", " + tokensI32 + ", " + tokensF32 + " -> " + x);
+       " tokens(length) experts(experts) capacity_dim(expert_capacity)" +
+       choices + " : " + buffers + ", " + tokensI32 + ", " + tokensF32 +
+       " -> " + x);
   line("    %y = mtf.binary add %x, %moe : (" + x + ", " + x + ") -> " + x);
   line("    return %y, %dropped : " + x + ", " + tokensI1);
   line("  }");

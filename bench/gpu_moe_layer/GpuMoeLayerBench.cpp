@@ -46,10 +46,11 @@ struct Config {
   int64_t experts;
   int64_t tokens;
   double capacityFactor;
+  int64_t topK;
 
   int64_t batch() const { return tokens / kLength; }
   bench::SwitchLayerShape shape() const {
-    return {batch(), kLength, kModel, kFF, experts, capacityFactor};
+    return {batch(), kLength, kModel, kFF, experts, capacityFactor, topK};
   }
   /// Per sequence (routing groups tokens by `length`).
   int64_t capacity() const { return shape().capacity(); }
@@ -157,12 +158,13 @@ double gemmSeconds(const Config &c, bool bf16) {
 
 int main(int argc, char **argv) {
   // Optional filters: one precision, expert count, token count, capacity
-  // factor (for a profiler run of one configuration).
-  if (argc > 5 || (argc > 1 && argv[1][0] == '-')) {
-    std::fprintf(stderr,
-                 "usage: %s [f32|bf16 [EXPERTS [TOKENS [CAPACITY_FACTOR]]]]\n"
-                 "Times every configuration, or those the arguments name.\n",
-                 argv[0]);
+  // factor, experts per token (for a profiler run of one configuration).
+  if (argc > 6 || (argc > 1 && argv[1][0] == '-')) {
+    std::fprintf(
+        stderr,
+        "usage: %s [f32|bf16 [EXPERTS [TOKENS [CAPACITY_FACTOR [TOP_K]]]]]\n"
+        "Times every configuration, or those the arguments name.\n",
+        argv[0]);
     return 2;
   }
   auto selected = [&](int position, const std::string &value) {
@@ -180,78 +182,82 @@ int main(int argc, char **argv) {
               "float32 router (--precision bf16)\n\n",
               static_cast<long long>(kModel), static_cast<long long>(kFF),
               static_cast<long long>(kLength), kIterations, kWarmup);
-  std::printf("%9s %8s %7s %6s %9s %11s %11s %11s %13s %13s\n", "precision",
-              "experts", "tokens", "cf", "capacity", "layer ms", "wall ms",
-              "cuBLAS ms", "of cuBLAS", "kept tokens");
+  std::printf("%9s %8s %3s %7s %6s %9s %11s %11s %11s %13s %13s\n", "precision",
+              "experts", "k", "tokens", "cf", "capacity", "layer ms", "wall ms",
+              "cuBLAS ms", "of cuBLAS", "kept choices");
+  // Top-2 (normalized after drops) at 8 experts only, to keep the run short.
   for (const std::string precision : {"f32", "bf16"})
     for (int64_t experts : {8, 64})
-      for (int64_t tokens : {4096, 16384})
-        for (double factor : {1.0, 1.25}) {
-          char factorText[16];
-          std::snprintf(factorText, sizeof factorText, "%g", factor);
-          if (!selected(1, precision) ||
-              !selected(2, std::to_string(experts)) ||
-              !selected(3, std::to_string(tokens)) || !selected(4, factorText))
-            continue;
-          const Config c{experts, tokens, factor};
-          Executable executable = compileLayer(c, precision);
-          MapWeightSource weights =
-              check(randomWeights(executable, 1), "weights");
-          std::map<std::string, HostTensor> inputs =
-              check(randomInputs(executable, 2), "inputs");
-          std::unique_ptr<CudaSession> session =
-              check(CudaSession::create(executable, &weights), "session");
-          std::vector<double> times, walls;
-          int64_t kept = 0;
-          // Runs after the first write into the first run's outputs, as a
-          // caller that runs a layer repeatedly would.
-          RunOptions reuse;
-          std::optional<RunResult> first;
-          for (int i = 0; i < kWarmup + kIterations; ++i) {
-            RunResult result = check(session->run(inputs, reuse), "run");
-            if (i >= kWarmup) {
-              times.push_back(absl::ToDoubleSeconds(result.stats.deviceTime));
-              walls.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
+      for (int64_t topK : {1, 2})
+        for (int64_t tokens : {4096, 16384})
+          for (double factor : {1.0, 1.25}) {
+            char factorText[16];
+            std::snprintf(factorText, sizeof factorText, "%g", factor);
+            if ((topK > 1 && experts != 8) || !selected(1, precision) ||
+                !selected(2, std::to_string(experts)) ||
+                !selected(3, std::to_string(tokens)) ||
+                !selected(4, factorText) || !selected(5, std::to_string(topK)))
+              continue;
+            const Config c{experts, tokens, factor, topK};
+            Executable executable = compileLayer(c, precision);
+            MapWeightSource weights =
+                check(randomWeights(executable, 1), "weights");
+            std::map<std::string, HostTensor> inputs =
+                check(randomInputs(executable, 2), "inputs");
+            std::unique_ptr<CudaSession> session =
+                check(CudaSession::create(executable, &weights), "session");
+            std::vector<double> times, walls;
+            int64_t kept = 0;
+            // Runs after the first write into the first run's outputs, as a
+            // caller that runs a layer repeatedly would.
+            RunOptions reuse;
+            std::optional<RunResult> first;
+            for (int i = 0; i < kWarmup + kIterations; ++i) {
+              RunResult result = check(session->run(inputs, reuse), "run");
+              if (i >= kWarmup) {
+                times.push_back(absl::ToDoubleSeconds(result.stats.deviceTime));
+                walls.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
+              }
+              kept = 0;
+              for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
+                kept += dropped == 0;
+              if (!first) {
+                first.emplace(std::move(result));
+                for (auto &[name, tensor] : first->outputs)
+                  reuse.outputBuffers[name] = &tensor;
+              }
             }
-            kept = 0;
-            for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
-              kept += dropped == 0;
-            if (!first) {
-              first.emplace(std::move(result));
-              for (auto &[name, tensor] : first->outputs)
-                reuse.outputBuffers[name] = &tensor;
-            }
+            const double layer = median(times), wall = median(walls);
+            const double gemm = gemmSeconds(c, precision == "bf16");
+            // One more run with every op timed (the host waits for each).
+            RunOptions profile;
+            profile.profileOps = true;
+            std::vector<OpKindTime> ops =
+                check(session->run(inputs, profile), "profiled run")
+                    .stats.opTimes;
+            std::printf("%9s %8lld %3lld %7lld %6.2f %9lld %11.3f %11.3f "
+                        "%11.3f %12.1f%% %13lld\n",
+                        precision.c_str(), static_cast<long long>(experts),
+                        static_cast<long long>(topK),
+                        static_cast<long long>(tokens), factor,
+                        static_cast<long long>(c.capacity()), layer * 1e3,
+                        wall * 1e3, gemm * 1e3, 100.0 * gemm / layer,
+                        static_cast<long long>(kept));
+            std::sort(ops.begin(), ops.end(),
+                      [](const OpKindTime &a, const OpKindTime &b) {
+                        return a.time > b.time;
+                      });
+            double opsMs = 0;
+            for (const OpKindTime &op : ops)
+              opsMs += absl::ToDoubleMilliseconds(op.time);
+            std::printf("%50s profiled ops %.3f ms:", "", opsMs);
+            for (size_t k = 0; k < ops.size() && k < 6; ++k)
+              std::printf(" %s %.3f", ops[k].kind.c_str(),
+                          absl::ToDoubleMilliseconds(ops[k].time));
+            std::printf("; cuBLASLt epilogue GEMMs %lld\n",
+                        static_cast<long long>(session->epilogueGemmCount()));
+            std::fflush(stdout);
           }
-          const double layer = median(times), wall = median(walls);
-          const double gemm = gemmSeconds(c, precision == "bf16");
-          // One more run with every op timed (the host waits for each).
-          RunOptions profile;
-          profile.profileOps = true;
-          std::vector<OpKindTime> ops =
-              check(session->run(inputs, profile), "profiled run")
-                  .stats.opTimes;
-          std::printf("%9s %8lld %7lld %6.2f %9lld %11.3f %11.3f %11.3f "
-                      "%12.1f%% %13lld\n",
-                      precision.c_str(), static_cast<long long>(experts),
-                      static_cast<long long>(tokens), factor,
-                      static_cast<long long>(c.capacity()), layer * 1e3,
-                      wall * 1e3, gemm * 1e3, 100.0 * gemm / layer,
-                      static_cast<long long>(kept));
-          std::sort(ops.begin(), ops.end(),
-                    [](const OpKindTime &a, const OpKindTime &b) {
-                      return a.time > b.time;
-                    });
-          double opsMs = 0;
-          for (const OpKindTime &op : ops)
-            opsMs += absl::ToDoubleMilliseconds(op.time);
-          std::printf("%50s profiled ops %.3f ms:", "", opsMs);
-          for (size_t k = 0; k < ops.size() && k < 6; ++k)
-            std::printf(" %s %.3f", ops[k].kind.c_str(),
-                        absl::ToDoubleMilliseconds(ops[k].time));
-          std::printf("; cuBLASLt epilogue GEMMs %lld\n",
-                      static_cast<long long>(session->epilogueGemmCount()));
-          std::fflush(stdout);
-        }
   std::printf(
       "\n'layer ms' is the layer's GPU time, first op to last; 'wall ms' "
       "adds the inputs' upload from host memory and the outputs' download. "

@@ -41,10 +41,6 @@ constexpr int64_t kFF = 3072;
 constexpr int64_t kExperts = 8;
 constexpr double kCapacityFactor = 1.25;
 constexpr int64_t kTokens = kBatch * kLength;
-const bench::SwitchLayerShape kShape{kBatch, kLength,  kModel,
-                                     kFF,    kExperts, kCapacityFactor};
-/// Per sequence (routing groups tokens by `length`): ceil(1.25 * 512 / 8).
-const int64_t kCapacity = kShape.capacity();
 const char *const kLayout = "experts:b;batch:b";
 
 /// The value of `value`, or exits with its error about `what`.
@@ -58,10 +54,11 @@ template <typename T> T check(absl::StatusOr<T> value, const char *what) {
 }
 
 /// Parses the layer and compiles it for `mesh`; exits on failure.
-Executable compileLayer(const std::string &mesh) {
+Executable compileLayer(const bench::SwitchLayerShape &shape,
+                        const std::string &mesh) {
   CompilerContext compiler;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      compiler.parse(bench::switchLayerIR(kShape), "moe_layer.mlir");
+      compiler.parse(bench::switchLayerIR(shape), "moe_layer.mlir");
   if (!module) {
     std::fprintf(stderr, "error: cannot parse the generated layer\n");
     std::exit(1);
@@ -210,7 +207,7 @@ void printOpTimes(Layer &layer, const std::map<std::string, HostTensor> &inputs,
 }
 
 int usage(const char *program) {
-  std::fprintf(stderr, "usage: %s [--iterations N]\n", program);
+  std::fprintf(stderr, "usage: %s [--iterations N] [--top-k K]\n", program);
   return 2;
 }
 
@@ -218,39 +215,52 @@ int usage(const char *program) {
 
 int main(int argc, char **argv) {
   int iterations = 7;
+  int64_t topK = 1;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
-    const char *value = nullptr;
-    if (std::strncmp(arg, "--iterations=", 13) == 0)
-      value = arg + 13;
-    else if (std::strcmp(arg, "--iterations") == 0 && i + 1 < argc)
-      value = argv[++i];
+    // `--NAME=VALUE` or `--NAME VALUE`.
+    auto option = [&](const char *name) -> const char * {
+      const size_t length = std::strlen(name);
+      if (std::strncmp(arg, name, length) == 0 && arg[length] == '=')
+        return arg + length + 1;
+      if (std::strcmp(arg, name) == 0 && i + 1 < argc)
+        return argv[++i];
+      return nullptr;
+    };
+    if (const char *value = option("--iterations"))
+      iterations = std::atoi(value);
+    else if (const char *value = option("--top-k"))
+      topK = std::atoll(value);
     else
       return usage(argv[0]);
-    iterations = std::atoi(value);
-    if (iterations < 1)
-      return usage(argv[0]);
   }
+  if (iterations < 1 || topK < 1 || topK > kExperts)
+    return usage(argv[0]);
+  const bench::SwitchLayerShape shape{kBatch,   kLength,         kModel, kFF,
+                                      kExperts, kCapacityFactor, topK};
+  /// Per sequence (routing groups tokens by `length`): ceil(1.25 * K * 512
+  /// / 8).
+  const int64_t capacity = shape.capacity();
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::printf("Switch MoE layer forward: tokens %lld (batch %lld x length "
-              "%lld), d_model %lld, d_ff %lld, experts %lld, capacity factor "
-              "%g (capacity %lld per sequence), f32\n",
+              "%lld), d_model %lld, d_ff %lld, experts %lld, top-%lld, "
+              "capacity factor %g (capacity %lld per sequence), f32\n",
               (long long)kTokens, (long long)kBatch, (long long)kLength,
               (long long)kModel, (long long)kFF, (long long)kExperts,
-              kCapacityFactor, (long long)kCapacity);
+              (long long)topK, kCapacityFactor, (long long)capacity);
   std::printf("machine: %u hardware threads; OpenBLAS %s (core %s)\n", cores,
               openblas_get_config(), openblas_get_corename());
   std::printf("median of %d iterations after 1 warm-up\n\n", iterations);
 
   // The same weights and inputs on both meshes: the same routing.
-  Executable one = compileLayer("b:1");
+  Executable one = compileLayer(shape, "b:1");
   MapWeightSource weights = check(randomWeights(one, 1), "weights");
   std::map<std::string, HostTensor> inputs =
       check(randomInputs(one, 2), "inputs");
   std::unique_ptr<Layer> layers[2] = {
       makeLayer("b:1", std::move(one), weights, inputs),
-      makeLayer("b:8", compileLayer("b:8"), weights, inputs)};
+      makeLayer("b:8", compileLayer(shape, "b:8"), weights, inputs)};
 
   // The reference runs on every core, as the 1-device session's GEMMs do.
   Gemms gemms(kTokens);
@@ -267,7 +277,7 @@ int main(int argc, char **argv) {
               (long long)kModel, (long long)kFF, reference.blasThreads,
               describe(reference.seconds).c_str(), gemmRate / 1e9);
 
-  const int64_t paddedRows = kExperts * kBatch * kCapacity;
+  const int64_t paddedRows = kExperts * kBatch * capacity;
   for (const std::unique_ptr<Layer> &layer : layers) {
     const double time = median(layer->timing.seconds);
     int64_t kept = 0;
@@ -282,9 +292,10 @@ int main(int argc, char **argv) {
                 layer->timing.blasThreads);
     std::printf("  time per forward      %s\n",
                 describe(layer->timing.seconds).c_str());
-    std::printf("  tokens kept           %lld of %lld (expert rows incl. "
+    std::printf("  choices kept          %lld of %lld (expert rows incl. "
                 "padding: %lld)\n",
-                (long long)kept, (long long)kTokens, (long long)paddedRows);
+                (long long)kept, (long long)(kTokens * topK),
+                (long long)paddedRows);
     std::printf("  layer GFLOP/s         %.1f useful, %.1f counting padding\n",
                 useful / 1e9, padded / 1e9);
     std::printf("  fraction of sgemm     %.3f useful, %.3f counting padding\n",
