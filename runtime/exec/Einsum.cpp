@@ -53,6 +53,19 @@ void toFloat(DType dtype, const void *data, int64_t count, float *out) {
   });
 }
 
+/// The rows of the row-major [rows, columns] matrix `a` that are not all
+/// zero, into `nonzero`; returns their count.
+int64_t nonzeroRows(const float *a, int64_t rows, int64_t columns,
+                    int64_t *nonzero) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *row = a + i * columns;
+    if (std::any_of(row, row + columns, [](float v) { return v != 0.0f; }))
+      nonzero[count++] = i;
+  }
+  return count;
+}
+
 } // namespace
 
 EinsumLayout::EinsumLayout(const Program &program, const OpSpec &op) {
@@ -159,21 +172,47 @@ void EinsumPlan::runGemm(const float *a, const float *b, float *r,
                   ? r
                   : Workspace::grow(workspace.floats[2],
                                     layout_.batch * layout_.m * layout_.n);
-  if (layout_.k == 0) {
-    std::fill(pc, pc + layout_.batch * layout_.m * layout_.n, 0.0f);
-  } else if (layout_.m > 0 && layout_.n > 0) {
+  const int64_t m = layout_.m, n = layout_.n, k = layout_.k;
+  if (k == 0) {
+    std::fill(pc, pc + layout_.batch * m * n, 0.0f);
+  } else if (m > 0 && n > 0) {
     const CBLAS_TRANSPOSE ta = layout_.a.transposed ? CblasTrans : CblasNoTrans;
     const CBLAS_TRANSPOSE tb = layout_.b.transposed ? CblasTrans : CblasNoTrans;
-    const int64_t lda =
-        std::max<int64_t>(layout_.a.transposed ? layout_.m : layout_.k, 1);
-    const int64_t ldb =
-        std::max<int64_t>(layout_.b.transposed ? layout_.k : layout_.n, 1);
-    for (int64_t i = 0; i < layout_.batch; ++i)
-      cblas_sgemm(CblasRowMajor, ta, tb, layout_.m, layout_.n, layout_.k, 1.0f,
-                  pa + i * layout_.m * layout_.k, lda,
-                  pb + i * layout_.k * layout_.n, ldb, 0.0f,
-                  pc + i * layout_.m * layout_.n,
-                  std::max<int64_t>(layout_.n, 1));
+    const int64_t lda = std::max<int64_t>(layout_.a.transposed ? m : k, 1);
+    const int64_t ldb = std::max<int64_t>(layout_.b.transposed ? k : n, 1);
+    // [rows, columns] = the rows of A_i times B_i.
+    auto gemm = [&](int64_t i, int64_t rows, const float *a, float *c) {
+      cblas_sgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0f, a, lda,
+                  pb + i * k * n, ldb, 0.0f, c, n);
+    };
+    int64_t *nonzero =
+        layout_.a.transposed ? nullptr : Workspace::grow(workspace.counts, m);
+    for (int64_t i = 0; i < layout_.batch; ++i) {
+      const float *ai = pa + i * m * k;
+      float *ci = pc + i * m * n;
+      // Rows of A that are all zero give rows of zeros (B finite), so they
+      // are left out of the GEMM where they are an eighth or more of A, as
+      // the capacity padding of the experts' buffers is (DESIGN.md,
+      // decision 6): the other rows are gathered, multiplied and put back.
+      const int64_t rows = nonzero ? nonzeroRows(ai, m, k, nonzero) : m;
+      if (8 * (m - rows) < m) {
+        gemm(i, m, ai, ci);
+        continue;
+      }
+      float *gathered = Workspace::grow(workspace.floats[6], rows * k);
+      float *product = Workspace::grow(workspace.floats[7], rows * n);
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy_n(ai + nonzero[r] * k, k, gathered + r * k);
+      if (rows > 0)
+        gemm(i, rows, gathered, product);
+      for (int64_t row = 0, r = 0; row < m; ++row) {
+        float *out = ci + row * n;
+        if (r < rows && nonzero[r] == row)
+          std::copy_n(product + r++ * n, n, out);
+        else
+          std::fill(out, out + n, 0.0f);
+      }
+    }
   }
   if (!layout_.c.direct) {
     StridedLoop loop(layout_.c.shape, layout_.c.strides);

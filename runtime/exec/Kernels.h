@@ -25,7 +25,7 @@ namespace switchyard::runtime {
 /// Per-device scratch buffers that only grow, so that after the first run
 /// kernels allocate nothing large.
 struct Workspace {
-  std::vector<float> floats[6];
+  std::vector<float> floats[8];
   std::vector<double> sums;
   std::vector<int64_t> counts;
 

@@ -87,11 +87,13 @@ std::vector<float> referenceEinsum(const std::vector<Named> &operands,
 }
 
 /// Runs einsum(operands) -> out of `dtype`, with `epilogue` (relu or silu)
-/// if given, and compares with the reference.
+/// if given, and compares with the reference. The rows (runs along its last
+/// dimension) of the first operand numbered in `zeroRows` are zeros.
 void checkEinsum(const std::vector<std::vector<TestDim>> &operands,
                  const std::vector<TestDim> &out,
                  fb::DType dtype = fb::DType::F32,
-                 std::optional<fb::UnaryKind> epilogue = std::nullopt) {
+                 std::optional<fb::UnaryKind> epilogue = std::nullopt,
+                 const std::vector<int64_t> &zeroRows = {}) {
   SCOPED_TRACE(::testing::Message() << "einsum with " << operands.size()
                                     << " operands into rank " << out.size());
   ProgramBuilder p;
@@ -103,6 +105,11 @@ void checkEinsum(const std::vector<std::vector<TestDim>> &operands,
     const std::string name = "in" + std::to_string(i);
     p.input(name, values.back());
     std::vector<float> data = randomValues(countOf(operands[i]), i + 1);
+    if (i == 0)
+      for (int64_t row : zeroRows) {
+        const int64_t length = operands[0].back().size;
+        std::fill_n(data.begin() + row * length, length, 0.0f);
+      }
     if (dtype == fb::DType::BF16) {
       HostTensor t = *HostTensor::allocate(DType::BF16, shapeOf(operands[i]));
       auto *bits = static_cast<uint16_t *>(t.data());
@@ -170,6 +177,29 @@ TEST(EinsumTest, Epilogues) {
   checkEinsum({{m, k}, {k, n}}, {n, m}, fb::DType::F32, fb::UnaryKind::Silu);
   checkEinsum({{m, b, k}, {k, b, n}}, {n, b, m}, fb::DType::BF16,
               fb::UnaryKind::Relu);
+}
+
+/// Zero rows of the first operand are left out of the GEMM where they are
+/// an eighth or more of a batch's rows (the experts' capacity padding).
+TEST(EinsumTest, ZeroRows) {
+  const TestDim m{"m", 16}, k{"k", 8}, n{"n", 5}, b{"b", 3};
+  // In place [b, m, k]: batch 0 mostly zeros (gathered), batch 1 one zero
+  // row (dense), batch 2 all zeros.
+  std::vector<int64_t> rows = {0, 3, 4, 5, 6, 7, 8, 9, 15, 16 + 4};
+  for (int64_t r = 32; r < 48; ++r)
+    rows.push_back(r);
+  checkEinsum({{b, m, k}, {b, k, n}}, {b, m, n}, fb::DType::F32, std::nullopt,
+              rows);
+  checkEinsum({{b, m, k}, {b, k, n}}, {b, m, n}, fb::DType::F32,
+              fb::UnaryKind::Relu, rows);
+  // Packed [m, b, k] -> [b, m, k], and a result packed back to [n, b, m].
+  checkEinsum({{m, b, k}, {k, b, n}}, {n, b, m}, fb::DType::F32, std::nullopt,
+              rows);
+  checkEinsum({{m, b, k}, {k, b, n}}, {n, b, m}, fb::DType::BF16, std::nullopt,
+              rows);
+  // The first operand transposed ([k, m]): never gathered.
+  checkEinsum({{k, m}, {k, n}}, {m, n}, fb::DType::F32, std::nullopt,
+              {0, 1, 2, 3});
 }
 
 TEST(EinsumTest, BF16) {
