@@ -110,3 +110,34 @@ module {
     return %o : !mtf.tensor<[d:4], f32>
   }
 }
+
+// -----
+
+// Top-2 routing stays float32 as top-1 does (its gates normalized there);
+// the per-choice gates come down to bf16 for combine.
+// CHECK-LABEL: func.func @top2_layer
+// CHECK: moe.route %{{.*}} top_k(2) choices(choice) capacity(8) normalize(after_drops) : !mtf.tensor<[length:8, experts:4], f32>
+// CHECK-NEXT: %[[GATE16:.*]] = mtf.cast %{{.*}} : !mtf.tensor<[length:8, choice:2], f32> -> !mtf.tensor<[length:8, choice:2], bf16>
+// CHECK: moe.combine {{.*}}, %[[GATE16]] {{.*}} choices(choice) : !mtf.tensor<[experts:4, expert_capacity:8, d_model:4], bf16>, !mtf.tensor<[length:8, choice:2], i32>, !mtf.tensor<[length:8, choice:2], bf16> -> !mtf.tensor<[length:8, d_model:4], bf16>
+module {
+  func.func @top2_layer(%x: !mtf.tensor<[length:8, d_model:4], f32> {mtf.name = "x"},
+                        %router: !mtf.tensor<[experts:4, d_model:4], f32> {mtf.param = "router"})
+      -> (!mtf.tensor<[length:8, d_model:4], f32> {mtf.name = "y"}) {
+    %logits = mtf.einsum %x, %router
+        : (!mtf.tensor<[length:8, d_model:4], f32>, !mtf.tensor<[experts:4, d_model:4], f32>)
+          -> !mtf.tensor<[length:8, experts:4], f32>
+    %expert, %gate, %position, %dropped = moe.route %logits tokens(length) experts(experts)
+        top_k(2) choices(choice) capacity(8) normalize(after_drops)
+        : !mtf.tensor<[length:8, experts:4], f32>
+    %buffers = moe.dispatch %x, %expert, %position, %dropped tokens(length) experts(experts)
+        capacity_dim(expert_capacity) choices(choice)
+        : !mtf.tensor<[length:8, d_model:4], f32>, !mtf.tensor<[length:8, choice:2], i32>
+          -> !mtf.tensor<[experts:4, expert_capacity:8, d_model:4], f32>
+    %y = moe.combine %buffers, %expert, %position, %dropped, %gate tokens(length) experts(experts)
+        capacity_dim(expert_capacity) choices(choice)
+        : !mtf.tensor<[experts:4, expert_capacity:8, d_model:4], f32>,
+          !mtf.tensor<[length:8, choice:2], i32>, !mtf.tensor<[length:8, choice:2], f32>
+          -> !mtf.tensor<[length:8, d_model:4], f32>
+    return %y : !mtf.tensor<[length:8, d_model:4], f32>
+  }
+}
