@@ -32,6 +32,10 @@
 // RUN: switchyard compile %t/two-experts.mlir -o %t/two.syx
 // RUN: not switchyard run %t/two.syx --weights %t/three.safetensors 2>&1 | FileCheck %s --check-prefix=EXTRA
 //
+// A top-k route choosing more experts than there are: the op's location.
+// RUN: not switchyard compile %t/top-k.mlir -o %t/top-k.syx 2>&1 | FileCheck %s --check-prefix=TOPK
+// RUN: not test -e %t/top-k.syx
+//
 // bf16 outputs go to .npy widened to f32, with a note.
 // RUN: switchyard compile %t/bf16.mlir -o %t/bf16.syx
 // RUN: switchyard run %t/bf16.syx --random-inputs 1 --output %t/out 2>&1 | FileCheck %s --check-prefix=BF16
@@ -40,6 +44,7 @@
 // MEMORY: switch_moe_layer.mlir:{{[0-9]+}}:{{[0-9]+}}: error: the program needs 111.4 KiB per device (the buffer plan's peak; weights and inputs 72.6 KiB), more than --device-memory 100.0 KiB
 // MEMORY: note: large buffer: 32.0 KiB  weight 'encoder.block.1.layer.1.mlp.experts.expert_{experts}.wi.weight' [experts:4, d_ff:64, d_model:32] f32
 // MEMORY: note: large buffer: 24.0 KiB  mtf.einsum at switch_moe_layer.mlir:31:14 [experts:4, batch:8, expert_capacity:3, d_ff:64] f32
+// TOPK: top-k.mlir:4:22: error: 'moe.route' op top_k must be between 1 and the 4 experts, got 5
 // BYTES: switchyard compile: --device-memory '12x' is not a positive byte count such as 16GiB, 512MB or 1048576
 // TRUNCATED: switchyard run: INVALID_ARGUMENT: invalid executable '{{.*}}truncated.syx': the FlatBuffers verifier rejects the file (truncated or corrupt)
 // IDS: switchyard run: INVALID_ARGUMENT: input 'ids' holds 7 at [1], outside [0, 4): it indexes dimension 'vocab' of size 4
@@ -100,5 +105,15 @@ module {
       -> (!mtf.tensor<[d:2], f32> {mtf.name = "sum"}) {
     %s = mtf.reduce sum %w : !mtf.tensor<[experts:2, d:2], f32> -> !mtf.tensor<[d:2], f32>
     return %s : !mtf.tensor<[d:2], f32>
+  }
+}
+
+//--- top-k.mlir
+module {
+  func.func @main(%logits: !mtf.tensor<[tokens:8, experts:4], f32> {mtf.name = "logits"})
+      -> (!mtf.tensor<[tokens:8, choice:5], f32> {mtf.name = "gate"}) {
+    %e, %g, %p, %d = moe.route %logits tokens(tokens) experts(experts) top_k(5) choices(choice) capacity(8)
+        : !mtf.tensor<[tokens:8, experts:4], f32>
+    return %g : !mtf.tensor<[tokens:8, choice:5], f32>
   }
 }
