@@ -154,6 +154,65 @@ double gemmSeconds(const Config &c, bool bf16) {
   return median(times);
 }
 
+/// Times the layer of `c` in `precision` and prints its row and its
+/// slowest op kinds.
+void timeConfig(const Config &c, const std::string &precision) {
+  Executable executable = compileLayer(c, precision);
+  MapWeightSource weights = check(randomWeights(executable, 1), "weights");
+  std::map<std::string, HostTensor> inputs =
+      check(randomInputs(executable, 2), "inputs");
+  std::unique_ptr<CudaSession> session =
+      check(CudaSession::create(executable, &weights), "session");
+  std::vector<double> times, walls;
+  // Runs after the first write into the first run's outputs, as a
+  // caller that runs a layer repeatedly would.
+  RunOptions reuse;
+  std::optional<RunResult> first;
+  for (int i = 0; i < kWarmup + kIterations; ++i) {
+    RunResult result = check(session->run(inputs, reuse), "run");
+    if (i >= kWarmup) {
+      times.push_back(absl::ToDoubleSeconds(result.stats.deviceTime));
+      walls.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
+    }
+    if (!first) {
+      first.emplace(std::move(result));
+      for (auto &[name, tensor] : first->outputs)
+        reuse.outputBuffers[name] = &tensor;
+    }
+  }
+  // The token choices the experts process (the runs route alike).
+  int64_t kept = 0;
+  for (uint8_t dropped : first->find("dropped")->span<uint8_t>())
+    kept += dropped == 0;
+  const double layer = median(times), wall = median(walls);
+  const double gemm = gemmSeconds(c, precision == "bf16");
+  // One more run with every op timed (the host waits for each).
+  RunOptions profile;
+  profile.profileOps = true;
+  std::vector<OpKindTime> ops =
+      check(session->run(inputs, profile), "profiled run").stats.opTimes;
+  std::printf("%9s %8lld %3lld %7lld %6.2f %9lld %11.3f %11.3f "
+              "%11.3f %12.1f%% %13lld\n",
+              precision.c_str(), static_cast<long long>(c.experts),
+              static_cast<long long>(c.topK), static_cast<long long>(c.tokens),
+              c.capacityFactor, static_cast<long long>(c.capacity()),
+              layer * 1e3, wall * 1e3, gemm * 1e3, 100.0 * gemm / layer,
+              static_cast<long long>(kept));
+  std::sort(
+      ops.begin(), ops.end(),
+      [](const OpKindTime &a, const OpKindTime &b) { return a.time > b.time; });
+  double opsMs = 0;
+  for (const OpKindTime &op : ops)
+    opsMs += absl::ToDoubleMilliseconds(op.time);
+  std::printf("%50s profiled ops %.3f ms:", "", opsMs);
+  for (size_t k = 0; k < ops.size() && k < 6; ++k)
+    std::printf(" %s %.3f", ops[k].kind.c_str(),
+                absl::ToDoubleMilliseconds(ops[k].time));
+  std::printf("; cuBLASLt epilogue GEMMs %lld\n",
+              static_cast<long long>(session->epilogueGemmCount()));
+  std::fflush(stdout);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -198,65 +257,7 @@ int main(int argc, char **argv) {
                 !selected(3, std::to_string(tokens)) ||
                 !selected(4, factorText) || !selected(5, std::to_string(topK)))
               continue;
-            const Config c{experts, tokens, factor, topK};
-            Executable executable = compileLayer(c, precision);
-            MapWeightSource weights =
-                check(randomWeights(executable, 1), "weights");
-            std::map<std::string, HostTensor> inputs =
-                check(randomInputs(executable, 2), "inputs");
-            std::unique_ptr<CudaSession> session =
-                check(CudaSession::create(executable, &weights), "session");
-            std::vector<double> times, walls;
-            int64_t kept = 0;
-            // Runs after the first write into the first run's outputs, as a
-            // caller that runs a layer repeatedly would.
-            RunOptions reuse;
-            std::optional<RunResult> first;
-            for (int i = 0; i < kWarmup + kIterations; ++i) {
-              RunResult result = check(session->run(inputs, reuse), "run");
-              if (i >= kWarmup) {
-                times.push_back(absl::ToDoubleSeconds(result.stats.deviceTime));
-                walls.push_back(absl::ToDoubleSeconds(result.stats.wallTime));
-              }
-              kept = 0;
-              for (uint8_t dropped : result.find("dropped")->span<uint8_t>())
-                kept += dropped == 0;
-              if (!first) {
-                first.emplace(std::move(result));
-                for (auto &[name, tensor] : first->outputs)
-                  reuse.outputBuffers[name] = &tensor;
-              }
-            }
-            const double layer = median(times), wall = median(walls);
-            const double gemm = gemmSeconds(c, precision == "bf16");
-            // One more run with every op timed (the host waits for each).
-            RunOptions profile;
-            profile.profileOps = true;
-            std::vector<OpKindTime> ops =
-                check(session->run(inputs, profile), "profiled run")
-                    .stats.opTimes;
-            std::printf("%9s %8lld %3lld %7lld %6.2f %9lld %11.3f %11.3f "
-                        "%11.3f %12.1f%% %13lld\n",
-                        precision.c_str(), static_cast<long long>(experts),
-                        static_cast<long long>(topK),
-                        static_cast<long long>(tokens), factor,
-                        static_cast<long long>(c.capacity()), layer * 1e3,
-                        wall * 1e3, gemm * 1e3, 100.0 * gemm / layer,
-                        static_cast<long long>(kept));
-            std::sort(ops.begin(), ops.end(),
-                      [](const OpKindTime &a, const OpKindTime &b) {
-                        return a.time > b.time;
-                      });
-            double opsMs = 0;
-            for (const OpKindTime &op : ops)
-              opsMs += absl::ToDoubleMilliseconds(op.time);
-            std::printf("%50s profiled ops %.3f ms:", "", opsMs);
-            for (size_t k = 0; k < ops.size() && k < 6; ++k)
-              std::printf(" %s %.3f", ops[k].kind.c_str(),
-                          absl::ToDoubleMilliseconds(ops[k].time));
-            std::printf("; cuBLASLt epilogue GEMMs %lld\n",
-                        static_cast<long long>(session->epilogueGemmCount()));
-            std::fflush(stdout);
+            timeConfig({experts, tokens, factor, topK}, precision);
           }
   std::printf(
       "\n'layer ms' is the layer's GPU time, first op to last; 'wall ms' "
