@@ -743,6 +743,8 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
         stridesIn(slots, space)};
     if (!dispatch)
       strides.push_back(stridesIn(type(op.operands[4]), space));
+    const int64_t choices =
+        choicesOf(type(op.operands[1]), op.choicesDim).count;
     // Of expert, position, dropped and a combine's gate.
     int64_t choiceStrides[4] = {};
     for (int k = 0; k < (dispatch ? 3 : 4); ++k)
@@ -752,19 +754,19 @@ absl::Status CudaSession::State::runRouting(int index, int64_t device) {
     if (dispatch)
       SY_CUDA_RETURN_IF_ERROR(
           cudaMemsetAsync(ptr(slotsSide), 0, slots.byteSize(), s));
-    launchMove(
-        s, dispatch, elemTypeOf(tokens.dtype),
-        dispatch ? ElemType::F32 : elemTypeOf(type(op.operands[4]).dtype),
-        ptr(tokensSide), ptr(slotsSide),
-        static_cast<const int32_t *>(ptr(op.operands[1])),
-        static_cast<const int32_t *>(ptr(op.operands[2])),
-        static_cast<const uint8_t *>(ptr(op.operands[3])),
-        dispatch ? nullptr : ptr(op.operands[4]),
-        op.operands.size() == 6 ? ptr(op.operands[5]) : nullptr, ix,
-        choicesOf(type(op.operands[1]), op.choicesDim).count, choiceStrides,
-        strideOf(slots, op.expertsDim), strideOf(slots, op.capacityDim),
-        slots.dims[slots.find(op.expertsDim)].size,
-        slots.dims[slots.find(op.capacityDim)].size, d.error, index + 1);
+    launchMove(s, dispatch, elemTypeOf(tokens.dtype),
+               dispatch ? ElemType::F32
+                        : elemTypeOf(type(op.operands[4]).dtype),
+               ptr(tokensSide), ptr(slotsSide),
+               static_cast<const int32_t *>(ptr(op.operands[1])),
+               static_cast<const int32_t *>(ptr(op.operands[2])),
+               static_cast<const uint8_t *>(ptr(op.operands[3])),
+               dispatch ? nullptr : ptr(op.operands[4]),
+               op.operands.size() == 6 ? ptr(op.operands[5]) : nullptr, ix,
+               choices, choiceStrides, strideOf(slots, op.expertsDim),
+               strideOf(slots, op.capacityDim),
+               slots.dims[slots.find(op.expertsDim)].size,
+               slots.dims[slots.find(op.capacityDim)].size, d.error, index + 1);
     break;
   }
   case fb::OpKind::ZLoss: {

@@ -200,7 +200,8 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
   const int64_t capacity = slots.dims[slots.find(op.capacityDim)].size;
   const int64_t expertStride = strideOf(slots, op.expertsDim);
   const int64_t slotStride = strideOf(slots, op.capacityDim);
-  const int64_t choices = choicesOf(routing, op.choicesDim).count;
+  const Choices routingChoices = choicesOf(routing, op.choicesDim);
+  const int64_t choices = routingChoices.count;
   const FeatureCopy features(tokens, slots, routing);
   const size_t elementSize = dtypeSize(tokens.dtype);
   if (dispatch)
@@ -213,7 +214,7 @@ absl::Status runMove(const OpSpec &op, DeviceContext &c) {
       stridesIn(c.type(op.operands[3]), perToken), stridesIn(tokens, perToken),
       stridesIn(slots, perToken)};
   std::vector<int64_t> choiceStride = {
-      choicesOf(routing, op.choicesDim).stride,
+      routingChoices.stride,
       choicesOf(c.type(op.operands[2]), op.choicesDim).stride,
       choicesOf(c.type(op.operands[3]), op.choicesDim).stride};
   if (!dispatch) {
