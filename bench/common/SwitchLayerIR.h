@@ -1,5 +1,4 @@
-//===- SwitchLayerIR.h - the Switch MoE layer benchmarks compile -*- C++
-//-*-===//
+//===- SwitchLayerIR.h - the layer the MoE benchmarks compile ---*- C++ -*-===//
 //
 // The MoE feed-forward layer that bench/moe_layer (CPU) and
 // bench/gpu_moe_layer (CUDA) time, as mtf/moe IR text: RMS norm, f32 router,

@@ -1,5 +1,4 @@
-//===- ExecTestUtil.h - Helpers for the executable runtime tests -*- C++
-//-*-===//
+//===- ExecTestUtil.h - Helpers for the runtime tests -----------*- C++ -*-===//
 
 #ifndef SWITCHYARD_TEST_RUNTIME_EXECTESTUTIL_H
 #define SWITCHYARD_TEST_RUNTIME_EXECTESTUTIL_H
