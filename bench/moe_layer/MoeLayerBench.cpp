@@ -238,8 +238,7 @@ int main(int argc, char **argv) {
     return usage(argv[0]);
   const bench::SwitchLayerShape shape{kBatch,   kLength,         kModel, kFF,
                                       kExperts, kCapacityFactor, topK};
-  /// Per sequence (routing groups tokens by `length`): ceil(1.25 * K * 512
-  /// / 8).
+  // Slots per expert and sequence: ceil(1.25 * K * 512 / 8).
   const int64_t capacity = shape.capacity();
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
