@@ -28,7 +28,7 @@ import sys
 
 import torch
 import transformers
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from transformers import (SwitchTransformersConfig,
                           SwitchTransformersForConditionalGeneration,
                           T5Config, T5ForConditionalGeneration)
@@ -41,7 +41,8 @@ COMMON = dict(vocab_size=64, d_model=32, d_kv=8, num_heads=4, d_ff=64,
               dropout_rate=0.0, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
 
 # kind, config overrides, batch/lengths, padding (number of right-padded
-# positions per batch row), whether capacity must drop tokens, and the README.
+# positions per batch row), whether capacity must drop tokens, and the README;
+# untie_head (T5) gives lm_head.weight its own values.
 CASES = {
     "switch-e4-dense-step2": dict(
         kind="switch",
@@ -84,6 +85,15 @@ CASES = {
         B=4, S=9, T=5, pad=[0, 2, 1, 0], drops=False,
         readme="Dense T5ForConditionalGeneration: gated-gelu FF (wi_0/wi_1/wo), relative attention,\n"
                "tied embeddings with the d^-0.5 output scale. Row 1 right-padded (2 pads).\n"),
+    "t5-untied-head": dict(
+        kind="t5", untie_head=True,
+        config=dict(feed_forward_proj="gated-silu", tie_word_embeddings=False,
+                    num_layers=3, num_decoder_layers=2),
+        B=4, S=11, T=6, pad=[0, 0, 3, 1], drops=False,
+        readme="Dense T5 with a T5 v1.1 / Flan-T5 style head: tie_word_embeddings=False (transformers 5.x\n"
+               "saves it as scale_decoder_outputs false: no d^-0.5 output scale) and an lm_head.weight\n"
+               "with its own random values, saved next to shared.weight (which still embeds both\n"
+               "stacks). gated-silu FF, 3 encoder and 2 decoder blocks. Rows 2 and 3 right-padded.\n"),
 }
 
 # Margins below which a reimplementation with a different summation order could
@@ -108,6 +118,13 @@ def build(case, seed):
     else:
         config = T5Config(**cfg)
         model = T5ForConditionalGeneration(config)
+        if case.get("untie_head"):
+            # transformers 5.x always ties T5's lm_head to shared (section 4.9);
+            # a checkpoint with its own lm_head.weight loads untied, so give the
+            # head its own values (initialized like shared.weight).
+            head = torch.randn(model.lm_head.weight.shape,
+                               generator=torch.Generator().manual_seed(seed + 2000))
+            model.lm_head.weight = torch.nn.Parameter(head)
     model = model.float().eval()
     if hasattr(model, "set_attn_implementation"):
         try:
@@ -300,6 +317,11 @@ def run_case(name, case, out_root, seed):
     save_file(expected, os.path.join(d, "expected.safetensors"))
     with open(os.path.join(d, "README"), "w") as f:
         f.write(case["readme"])
+    if case.get("untie_head"):
+        # save_pretrained leaves out a head tied to shared; this one must be there.
+        saved = load_file(os.path.join(d, "model.safetensors"))
+        assert torch.equal(saved["lm_head.weight"], model.lm_head.weight), name
+        assert not torch.equal(saved["lm_head.weight"], saved["shared.weight"]), name
 
     # Round trip: the saved files reproduce the logits exactly.
     cls = type(model)
