@@ -2,15 +2,20 @@
 //
 // Every collective op on meshes [2] and [2, 2] over every ordered subset of
 // axes, compared with a serial reference that simulates each device; weight
-// binding with {dim} stacking and per-device slices; output assembly;
+// binding with {dim} stacking and per-device slices, and from safetensors
+// files of another float precision (converted at load); output assembly;
 // repeated runs of one session; input errors and statistics.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ExecTestUtil.h"
+#include "TestUtil.h"
 
 #include "switchyard/Runtime/Mesh.h"
+#include "switchyard/Runtime/SafeTensors.h"
 
+#include <cmath>
+#include <cstring>
 #include <mutex>
 #include <set>
 
@@ -343,6 +348,119 @@ TEST(WeightTest, Errors) {
 
   run = runProgram(p, {}, nullptr);
   EXPECT_THAT(run.status().message(), HasSubstr("no weight source was given"));
+}
+
+/// A [rows:4, cols:2] tensor of `dtype` whose elements are `raw` as stored.
+template <typename T>
+HostTensor rawTensor(DType dtype, const std::vector<T> &raw) {
+  HostTensor t = *HostTensor::allocate(dtype, {4, 2});
+  EXPECT_EQ(t.byteSize(), raw.size() * sizeof(T));
+  std::memcpy(t.data(), raw.data(), raw.size() * sizeof(T));
+  return t;
+}
+
+/// The bit patterns of `values`, so that -0 and 0 differ.
+std::vector<uint32_t> bitsOf(absl::Span<const float> values) {
+  std::vector<uint32_t> bits(values.size());
+  std::memcpy(bits.data(), values.data(), values.size() * sizeof(float));
+  return bits;
+}
+
+/// Weights bound from a safetensors file.
+class WeightFileTest : public TempDirTest {};
+
+/// A checkpoint of another float precision converts to the executable's
+/// dtype as `mtf.cast` does: bf16 and f16 widen exactly into f32 weights
+/// (f16 subnormals, -0 and infinity included), f32 rounds to nearest even
+/// into a bf16 weight. Each device of x:2 reads its half of the rows in the
+/// checkpoint's dtype.
+TEST_F(WeightFileTest, FloatCheckpointsConvertAtLoad) {
+  // bf16 is the upper half of an f32: 1, -3, 0.15625, 3.140625, the largest
+  // finite, the smallest subnormal, -0, -infinity.
+  const std::vector<uint16_t> bf16 = {0x3F80, 0xC040, 0x3E20, 0x4049,
+                                      0x7F7F, 0x0001, 0x8000, 0xFF80};
+  // f16 bits and their values: 1, -5, 0.333..., the largest finite, the
+  // smallest and largest subnormals, -0, infinity.
+  const std::pair<uint16_t, float> f16[] = {
+      {0x3C00, 1},     {0xC500, -5},       {0x3555, 0x1.554p-2f},
+      {0x7BFF, 65504}, {0x0001, 0x1p-24f}, {0x03FF, 0x3FFp-24f},
+      {0x8000, -0.0f}, {0x7C00, INFINITY}};
+  // f32 values and their bf16 bits: ties 1 + 2^-8 (down to even) and
+  // 1 + 3 * 2^-8 (up to even), one just past a tie, 3 and 2^-133 exact,
+  // 65504 and 0.1 rounding up, -0.
+  const std::pair<float, uint16_t> f32[] = {{1 + 0x1p-8f, 0x3F80},
+                                            {1 + 0x3p-8f, 0x3F82},
+                                            {-(1 + 0x1p-8f + 0x1p-20f), 0xBF81},
+                                            {3, 0x4040},
+                                            {0x1p-133f, 0x0001},
+                                            {65504, 0x4780},
+                                            {0.1f, 0x3DCD},
+                                            {-0.0f, 0x8000}};
+  std::vector<uint16_t> f16Bits, f32AsBf16;
+  std::vector<float> f16Values, f32Values;
+  for (const auto &[bits, value] : f16) {
+    f16Bits.push_back(bits);
+    f16Values.push_back(value);
+  }
+  for (const auto &[value, bits] : f32) {
+    f32Values.push_back(value);
+    f32AsBf16.push_back(bits);
+  }
+  const HostTensor bf16File = rawTensor(DType::BF16, bf16);
+  const HostTensor f16File = rawTensor(DType::F16, f16Bits);
+  const HostTensor f32File = rawTensor(DType::F32, f32Values);
+  const std::string file = path("model.safetensors");
+  ASSERT_TRUE(writeSafeTensors(file, {{"a.bf16", &bf16File},
+                                      {"b.f16", &f16File},
+                                      {"c.f32", &f32File}})
+                  .ok());
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::open(file);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  CheckpointWeightSource weights(*checkpoint);
+  RecordingSource recording(weights);
+
+  ProgramBuilder p({{"x", 2}});
+  const std::vector<testing::TestDim> half = {{"rows", 2}, {"cols", 2}};
+  int a = p.value(half), b = p.value(half), c = p.value(half, fb::DType::BF16);
+  p.input("a", a, {{0}}, "a.bf16");
+  p.input("b", b, {{0}}, "b.f16");
+  p.input("c", c, {{0}}, "c.f32");
+  p.output("a", a, {{0}});
+  p.output("b", b, {{0}});
+  p.output("c", c, {{0}});
+  absl::StatusOr<RunResult> run = runProgram(p, {}, &recording);
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  std::vector<uint32_t> widened;
+  for (uint16_t bits : bf16)
+    widened.push_back(uint32_t{bits} << 16);
+  EXPECT_EQ(bitsOf(run->find("a")->span<float>()), widened);
+  EXPECT_EQ(bitsOf(run->find("b")->span<float>()), bitsOf(f16Values));
+  const auto *rounded = static_cast<const uint16_t *>(run->find("c")->data());
+  EXPECT_EQ(std::vector<uint16_t>(rounded, rounded + 8), f32AsBf16);
+  std::set<std::string> expected;
+  for (const char *name : {"a.bf16", "b.f16", "c.f32"})
+    for (const char *rows : {" [0,2)", " [2,4)"})
+      expected.insert(std::string(name) + rows + " [0,2)");
+  EXPECT_EQ(recording.reads(), expected);
+}
+
+/// An integer checkpoint tensor for a float weight is refused, naming it.
+TEST_F(WeightFileTest, IntegerCheckpointForFloatWeightRefused) {
+  const HostTensor ids = rawTensor(DType::I32, std::vector<int32_t>(8, 1));
+  const std::string file = path("model.safetensors");
+  ASSERT_TRUE(writeSafeTensors(file, {{"ids", &ids}}).ok());
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::open(file);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  CheckpointWeightSource weights(*checkpoint);
+  ProgramBuilder p({{"x", 2}});
+  int w = p.value({{"rows", 2}, {"cols", 2}});
+  p.input("w", w, {{0}}, "ids");
+  p.output("w", w, {{0}});
+  absl::StatusOr<RunResult> run = runProgram(p, {}, &weights);
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("weight 'ids' (for input 'w') is i32, the executable "
+                        "expects f32"));
 }
 
 TEST(SessionTest, RepeatedRunsRestoreReusedWeights) {
