@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -257,7 +258,7 @@ private:
   static NamedTensorType typeOf(Value value) {
     return llvm::cast<NamedTensorType>(value.getType());
   }
-  Value argument(Type type, StringRef attrName, StringRef value) {
+  Value argument(Type type, StringRef attrName, const Twine &value) {
     Value arg = body->addArgument(type, loc);
     argAttrs.push_back(builder.getDictionaryAttr(
         builder.getNamedAttr(attrName, builder.getStringAttr(value))));
@@ -305,6 +306,15 @@ private:
     return ConstantOp::create(builder, loc, type({}, f32),
                               DenseElementsAttr::get(tensor, value));
   }
+  /// The attention projection `prefix.name` as [heads, d_kv, d_model]: stored
+  /// [heads * d_kv, d_model], head h owns rows h * d_kv ... (§4.3).
+  Value projection(StringRef prefix, StringRef name) {
+    Dim inner{"inner", config.numHeads * config.dKv},
+        dModel{"d_model", config.dModel};
+    return reshape(
+        param((prefix + "." + name + ".weight").str(), {inner, dModel}),
+        {{"heads", config.numHeads}, {"d_kv", config.dKv}, dModel});
+  }
   Value rmsNorm(Value x, StringRef weight) {
     return RmsNormOp::create(builder, loc, x.getType(), x,
                              param(weight, {{"d_model", config.dModel}}),
@@ -312,24 +322,49 @@ private:
                              builder.getF64FloatAttr(config.epsilon));
   }
 
-  /// [query, key] additive attention bias: relative positions (per head) and
-  /// masks already combined, as HF passes one `position_bias` per stack.
+  /// The [query, key] relative position buckets (§4.5), a constant.
+  Value bucketTable(StringRef query, int64_t queries, StringRef key,
+                    int64_t keys, bool bidirectional);
+  /// [query, key, heads] relative position bias (§4.4) of the table `weight`.
   Value positionBias(StringRef weight, StringRef query, int64_t queries,
                      StringRef key, int64_t keys, bool bidirectional);
-  /// Multi-head attention of `queriesIn` over `keysIn` (whose token
-  /// dimension is `keyDim`) with additive `bias`.
+  /// finfo(float32).min where `mask` ([batch, length]) is 0, along the keys
+  /// dimension `memory_length` (§4.6).
+  Value paddingBias(Value mask);
+  /// Keys and values of `keysIn`, whose token dimension is `keyDim`, for the
+  /// attention `prefix`: each [batch, keyDim, heads, d_kv].
+  std::pair<Value, Value> keysAndValues(StringRef prefix, Value keysIn,
+                                        StringRef keyDim);
+  /// Multi-head attention of `queriesIn` over keys `k` and values `v` (token
+  /// dimension `keyDim`) with additive `bias`.
   Value attention(StringRef prefix, Value queriesIn, StringRef queryDim,
-                  Value keysIn, StringRef keyDim, Value bias);
+                  Value k, Value v, StringRef keyDim, Value bias);
   Value denseFeedForward(StringRef prefix, Value x, StringRef tokenDim);
   /// The sparse MLP; records router logits, choices and drops.
   Value sparseFeedForward(StringRef prefix, Value x, StringRef tokenDim,
-                          bool perPosition, SmallVectorImpl<Value> &logits,
-                          StringRef stack, int64_t block);
+                          SmallVectorImpl<Value> &logits, StringRef stack,
+                          int64_t block);
   Value encoder(Value ids, Value mask, SmallVectorImpl<Value> &routerLogits);
+  /// A decoder block's attention keys and values, given the attention's
+  /// weight prefix, the block's index and its normed input.
+  using BlockKeys = llvm::function_ref<std::pair<Value, Value>(
+      StringRef prefix, int64_t block, Value normed)>;
+  /// The decoder blocks and final norm over the embedded `x` (tokens along
+  /// `target_length`): self-attention over `selfKeys` along `selfKeyDim`,
+  /// cross-attention over `crossKeys` along `memory_length`.
+  Value decoderBlocks(Value x, Value selfBias, StringRef selfKeyDim,
+                      BlockKeys selfKeys, Value crossBias, BlockKeys crossKeys,
+                      SmallVectorImpl<Value> &routerLogits);
+  /// The decoder over whole sequences (the forward program).
   Value decoder(Value ids, Value encoderOut, Value mask,
                 SmallVectorImpl<Value> &routerLogits);
+  /// The decoder at one position with a key/value cache (the decoder step).
+  Value decoderStep(Value ids, Value position, Value mask,
+                    SmallVectorImpl<Value> &routerLogits);
+  /// The logits of the decoder output `x` (§4.9).
+  Value lmHead(Value x);
   void addLosses(StringRef stack, ArrayRef<Value> logits, StringRef tokenDim);
-  void output(Value value, StringRef name) {
+  void output(Value value, const Twine &name) {
     outputs.push_back(value);
     outputNames.push_back(name.str());
   }
@@ -347,48 +382,64 @@ private:
   SmallVector<std::string> outputNames;
 };
 
-Value ForwardBuilder::positionBias(StringRef weight, StringRef query,
-                                   int64_t queries, StringRef key, int64_t keys,
-                                   bool bidirectional) {
+Value ForwardBuilder::bucketTable(StringRef query, int64_t queries,
+                                  StringRef key, int64_t keys,
+                                  bool bidirectional) {
   SmallVector<int32_t> buckets;
   for (int64_t i = 0; i < queries; ++i)
     for (int64_t j = 0; j < keys; ++j)
       buckets.push_back(relativeBucket(i, j, bidirectional, config.numBuckets,
                                        config.maxDistance));
   auto bucketType = RankedTensorType::get({queries, keys}, i32);
-  Value ids = ConstantOp::create(
+  return ConstantOp::create(
       builder, loc, type({{query, queries}, {key, keys}}, i32),
       DenseElementsAttr::get(bucketType, ArrayRef(buckets)));
+}
+
+Value ForwardBuilder::positionBias(StringRef weight, StringRef query,
+                                   int64_t queries, StringRef key, int64_t keys,
+                                   bool bidirectional) {
   Value table = param(weight, {{"buckets", config.numBuckets},
                                {"heads", config.numHeads}});
   return GatherOp::create(
       builder, loc,
       type({{query, queries}, {key, keys}, {"heads", config.numHeads}}, f32),
-      table, ids, builder.getStringAttr("buckets"));
+      table, bucketTable(query, queries, key, keys, bidirectional),
+      builder.getStringAttr("buckets"));
+}
+
+Value ForwardBuilder::paddingBias(Value mask) {
+  return binary(BinaryKind::mul,
+                binary(BinaryKind::sub, scalar(1.0f),
+                       rename(mask, "length", "memory_length")),
+                scalar(std::numeric_limits<float>::lowest()));
+}
+
+std::pair<Value, Value> ForwardBuilder::keysAndValues(StringRef prefix,
+                                                      Value keysIn,
+                                                      StringRef keyDim) {
+  Dim heads{"heads", config.numHeads}, dKv{"d_kv", config.dKv};
+  Dim dims[] = {{"batch", options.batch},
+                {keyDim, typeOf(keysIn).getDim(keyDim).getSize()},
+                heads,
+                dKv};
+  auto project = [&](StringRef name) {
+    return einsum({keysIn, projection(prefix, name)}, dims);
+  };
+  return {project("k"), project("v")};
 }
 
 Value ForwardBuilder::attention(StringRef prefix, Value queriesIn,
-                                StringRef queryDim, Value keysIn,
+                                StringRef queryDim, Value k, Value v,
                                 StringRef keyDim, Value bias) {
   int64_t batch = options.batch;
   int64_t queries = typeOf(queriesIn).getDim(queryDim).getSize();
-  int64_t keys = typeOf(keysIn).getDim(keyDim).getSize();
+  int64_t keys = typeOf(k).getDim(keyDim).getSize();
   Dim heads{"heads", config.numHeads}, dKv{"d_kv", config.dKv},
       dModel{"d_model", config.dModel};
   Dim inner{"inner", config.numHeads * config.dKv};
-  // Stored [heads * d_kv, d_model] (and [d_model, heads * d_kv] for o);
-  // head h owns rows h * d_kv ... (§4.3).
-  auto projection = [&](StringRef name) {
-    return reshape(param((prefix + "." + name + ".weight").str(),
-                         {inner, dModel}),
-                   {heads, dKv, dModel});
-  };
-  Value q = einsum({queriesIn, projection("q")},
+  Value q = einsum({queriesIn, projection(prefix, "q")},
                    {{"batch", batch}, {queryDim, queries}, heads, dKv});
-  Value k = einsum({keysIn, projection("k")},
-                   {{"batch", batch}, {keyDim, keys}, heads, dKv});
-  Value v = einsum({keysIn, projection("v")},
-                   {{"batch", batch}, {keyDim, keys}, heads, dKv});
   Value scores = einsum(
       {q, k}, {{"batch", batch}, heads, {queryDim, queries}, {keyDim, keys}});
   scores = binary(BinaryKind::add, scores, bias);
@@ -424,7 +475,7 @@ Value ForwardBuilder::denseFeedForward(StringRef prefix, Value x,
 }
 
 Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
-                                        StringRef tokenDim, bool perPosition,
+                                        StringRef tokenDim,
                                         SmallVectorImpl<Value> &routerLogits,
                                         StringRef stack, int64_t block) {
   int64_t tokens = typeOf(x).getDim(tokenDim).getSize();
@@ -432,29 +483,16 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
       experts{"experts", config.numExperts}, dFF{"d_ff", config.dFF},
       dModel{"d_model", config.dModel},
       capacity{"expert_capacity", config.expertCapacity};
-  // Capacity counts along `route` within each group; generation routes
-  // every position alone (§6.2) through a unit token dimension.
-  StringRef route = tokenDim;
-  SmallVector<Dim> groups = {batch};
-  Value routed = x;
-  if (perPosition) {
-    route = "position_token";
-    groups.push_back(token);
-    routed = reshape(x, {batch, token, {route, 1}, dModel});
-  }
-  SmallVector<Dim> tokenDims(groups);
-  tokenDims.push_back({route, perPosition ? 1 : tokens});
-
-  Value routerIn = routed;
+  // Capacity counts along the tokens of each sequence (the decoder step's
+  // single token is routed alone, as in cached generation, §6.2).
+  Value routerIn = x;
   Value classifier = param((prefix + ".router.classifier.weight").str(),
                            {experts, dModel});
   if (config.routerBf16) {
     routerIn = cast(routerIn, builder.getBF16Type());
     classifier = cast(classifier, builder.getBF16Type());
   }
-  SmallVector<Dim> logitDims(tokenDims);
-  logitDims.push_back(experts);
-  Value logits = einsum({routerIn, classifier}, logitDims);
+  Value logits = einsum({routerIn, classifier}, {batch, token, experts});
   if (config.routerBias) {
     Value bias = param((prefix + ".router.classifier.bias").str(), {experts});
     if (config.routerBf16)
@@ -462,22 +500,19 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
     logits = binary(BinaryKind::add, logits, bias);
   }
   auto routing = moe::RouteOp::create(
-      builder, loc, logits, builder.getStringAttr(route),
+      builder, loc, logits, builder.getStringAttr(tokenDim),
       builder.getStringAttr("experts"), /*top_k=*/IntegerAttr(),
-      /*choices_dim=*/StringAttr(),
-      builder.getI64IntegerAttr(config.expertCapacity), FloatAttr(),
+      /*choices_dim=*/StringAttr(), builder.getI64IntegerAttr(capacity.size),
+      FloatAttr(),
       /*normalize=*/moe::GateNormalizationAttr());
 
-  SmallVector<Dim> bufferDims = {experts};
-  bufferDims.append(groups.begin(), groups.end());
-  bufferDims.append({capacity, dModel});
+  Dim bufferDims[] = {experts, batch, capacity, dModel};
   Value buffers = moe::DispatchOp::create(
-      builder, loc, type(bufferDims, f32), routed, routing.getExpert(),
-      routing.getPosition(), routing.getDropped(), builder.getStringAttr(route),
-      builder.getStringAttr("experts"),
+      builder, loc, type(bufferDims, f32), x, routing.getExpert(),
+      routing.getPosition(), routing.getDropped(),
+      builder.getStringAttr(tokenDim), builder.getStringAttr("experts"),
       builder.getStringAttr("expert_capacity"), /*choices_dim=*/StringAttr());
-  SmallVector<Dim> hiddenDims(bufferDims);
-  hiddenDims.back() = dFF;
+  Dim hiddenDims[] = {experts, batch, capacity, dFF};
   Value hidden = unary(
       config.activation,
       einsum({buffers, param((prefix + ".experts.expert_{experts}.wi.weight").str(),
@@ -487,29 +522,20 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
       {hidden, param((prefix + ".experts.expert_{experts}.wo.weight").str(),
                      {experts, dModel, dFF})},
       bufferDims);
-  SmallVector<Dim> resultDims(tokenDims);
-  resultDims.push_back(dModel);
   Value combined = moe::CombineOp::create(
-      builder, loc, type(resultDims, f32), out, routing.getExpert(),
+      builder, loc, type({batch, token, dModel}, f32), out, routing.getExpert(),
       routing.getPosition(), routing.getDropped(), routing.getGate(),
-      /*residual=*/Value(), builder.getStringAttr(route), builder.getStringAttr("experts"),
+      /*residual=*/Value(), builder.getStringAttr(tokenDim),
+      builder.getStringAttr("experts"),
       builder.getStringAttr("expert_capacity"), /*choices_dim=*/StringAttr());
 
-  // Per block: raw router logits, expert choices and drops, by token.
-  auto byToken = [&](Value value, ArrayRef<Dim> trailing) {
-    if (!perPosition)
-      return value;
-    SmallVector<Dim> dims = {batch, token};
-    dims.append(trailing.begin(), trailing.end());
-    return reshape(value, dims);
-  };
+  // Per block: raw router logits, expert choices and drops.
   std::string suffix = "." + std::to_string(block);
-  Value flatLogits = byToken(logits, {experts});
-  output(flatLogits, (stack + "_router_logits" + suffix).str());
-  output(byToken(routing.getExpert(), {}), (stack + "_expert_index" + suffix).str());
-  output(byToken(routing.getDropped(), {}), (stack + "_dropped" + suffix).str());
-  routerLogits.push_back(flatLogits);
-  return byToken(combined, {dModel});
+  output(logits, stack + "_router_logits" + suffix);
+  output(routing.getExpert(), stack + "_expert_index" + suffix);
+  output(routing.getDropped(), stack + "_dropped" + suffix);
+  routerLogits.push_back(logits);
+  return combined;
 }
 
 Value ForwardBuilder::encoder(Value ids, Value mask,
@@ -521,39 +547,67 @@ Value ForwardBuilder::encoder(Value ids, Value mask,
   Value x = GatherOp::create(builder, loc,
                              type({batch, {"length", length}, dModel}, f32),
                              shared, ids, builder.getStringAttr("vocab"));
-  // Padded keys get finfo(float32).min added (§4.6).
-  Value keyMask = rename(mask, "length", "memory_length");
-  Value padding = binary(BinaryKind::mul,
-                         binary(BinaryKind::sub, scalar(1.0f), keyMask),
-                         scalar(std::numeric_limits<float>::lowest()));
   Value bias = binary(
       BinaryKind::add,
       positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_"
                    "bias.weight",
                    "length", length, "memory_length", length, true),
-      padding);
+      paddingBias(mask));
   for (int64_t i = 0; i < config.numLayers; ++i) {
     std::string prefix = "encoder.block." + std::to_string(i);
     Value normed = rmsNorm(x, prefix + ".layer.0.layer_norm.weight");
-    Value memory = rename(normed, "length", "memory_length");
+    std::string self = prefix + ".layer.0.SelfAttention";
+    auto [k, v] = keysAndValues(self, rename(normed, "length", "memory_length"),
+                                "memory_length");
     x = binary(BinaryKind::add, x,
-               attention(prefix + ".layer.0.SelfAttention", normed, "length",
-                         memory, "memory_length", bias));
+               attention(self, normed, "length", k, v, "memory_length", bias));
     Value ffIn = rmsNorm(x, prefix + ".layer.1.layer_norm.weight");
-    Value ff = config.isSwitch && Config::isSparse(config.encoderSparseStep, i)
-                   ? sparseFeedForward(prefix + ".layer.1.mlp", ffIn, "length",
-                                       false, routerLogits, "encoder", i)
-                   : denseFeedForward(prefix + ".layer.1." +
-                                          (config.isSwitch ? "mlp" : "DenseReluDense"),
-                                      ffIn, "length");
+    Value ff =
+        config.isSwitch && Config::isSparse(config.encoderSparseStep, i)
+            ? sparseFeedForward(prefix + ".layer.1.mlp", ffIn, "length",
+                                routerLogits, "encoder", i)
+            : denseFeedForward(prefix + ".layer.1." +
+                                   (config.isSwitch ? "mlp" : "DenseReluDense"),
+                               ffIn, "length");
     x = binary(BinaryKind::add, x, ff);
   }
   return rmsNorm(x, "encoder.final_layer_norm.weight");
 }
 
+Value ForwardBuilder::decoderBlocks(Value x, Value selfBias,
+                                    StringRef selfKeyDim, BlockKeys selfKeys,
+                                    Value crossBias, BlockKeys crossKeys,
+                                    SmallVectorImpl<Value> &routerLogits) {
+  for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
+    std::string prefix = "decoder.block." + std::to_string(i);
+    Value normed = rmsNorm(x, prefix + ".layer.0.layer_norm.weight");
+    std::string self = prefix + ".layer.0.SelfAttention";
+    auto [selfK, selfV] = selfKeys(self, i, normed);
+    x = binary(BinaryKind::add, x,
+               attention(self, normed, "target_length", selfK, selfV,
+                         selfKeyDim, selfBias));
+    normed = rmsNorm(x, prefix + ".layer.1.layer_norm.weight");
+    std::string cross = prefix + ".layer.1.EncDecAttention";
+    auto [crossK, crossV] = crossKeys(cross, i, normed);
+    x = binary(BinaryKind::add, x,
+               attention(cross, normed, "target_length", crossK, crossV,
+                         "memory_length", crossBias));
+    Value ffIn = rmsNorm(x, prefix + ".layer.2.layer_norm.weight");
+    Value ff =
+        config.isSwitch && Config::isSparse(config.decoderSparseStep, i)
+            ? sparseFeedForward(prefix + ".layer.2.mlp", ffIn, "target_length",
+                                routerLogits, "decoder", i)
+            : denseFeedForward(prefix + ".layer.2." +
+                                   (config.isSwitch ? "mlp" : "DenseReluDense"),
+                               ffIn, "target_length");
+    x = binary(BinaryKind::add, x, ff);
+  }
+  return rmsNorm(x, "decoder.final_layer_norm.weight");
+}
+
 Value ForwardBuilder::decoder(Value ids, Value encoderOut, Value mask,
                               SmallVectorImpl<Value> &routerLogits) {
-  int64_t target = options.targetLength, length = options.length;
+  int64_t target = options.targetLength;
   Dim batch{"batch", options.batch}, dModel{"d_model", config.dModel};
   Value shared =
       param(config.decoderEmbedding, {{"vocab", config.vocab}, dModel});
@@ -578,37 +632,97 @@ Value ForwardBuilder::decoder(Value ids, Value encoderOut, Value mask,
                    false),
       causalMask);
   // Cross-attention: no position bias, the encoder's padding mask.
-  Value crossBias = binary(
-      BinaryKind::mul,
-      binary(BinaryKind::sub, scalar(1.0f),
-             rename(mask, "length", "memory_length")),
-      scalar(std::numeric_limits<float>::lowest()));
   Value memory = rename(encoderOut, "length", "memory_length");
-  (void)length;
-  for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
-    std::string prefix = "decoder.block." + std::to_string(i);
-    Value normed = rmsNorm(x, prefix + ".layer.0.layer_norm.weight");
-    x = binary(BinaryKind::add, x,
-               attention(prefix + ".layer.0.SelfAttention", normed,
-                         "target_length",
-                         rename(normed, "target_length", "target_memory_length"),
-                         "target_memory_length", selfBias));
-    normed = rmsNorm(x, prefix + ".layer.1.layer_norm.weight");
-    x = binary(BinaryKind::add, x,
-               attention(prefix + ".layer.1.EncDecAttention", normed,
-                         "target_length", memory, "memory_length", crossBias));
-    Value ffIn = rmsNorm(x, prefix + ".layer.2.layer_norm.weight");
-    Value ff =
-        config.isSwitch && Config::isSparse(config.decoderSparseStep, i)
-            ? sparseFeedForward(prefix + ".layer.2.mlp", ffIn, "target_length",
-                                options.decoderPositionGroups, routerLogits,
-                                "decoder", i)
-            : denseFeedForward(prefix + ".layer.2." +
-                                   (config.isSwitch ? "mlp" : "DenseReluDense"),
-                               ffIn, "target_length");
-    x = binary(BinaryKind::add, x, ff);
-  }
-  return rmsNorm(x, "decoder.final_layer_norm.weight");
+  return decoderBlocks(
+      x, selfBias, "target_memory_length",
+      [&](StringRef prefix, int64_t, Value normed) {
+        return keysAndValues(
+            prefix, rename(normed, "target_length", "target_memory_length"),
+            "target_memory_length");
+      },
+      paddingBias(mask),
+      [&](StringRef prefix, int64_t, Value) {
+        return keysAndValues(prefix, memory, "memory_length");
+      },
+      routerLogits);
+}
+
+Value ForwardBuilder::decoderStep(Value ids, Value position, Value mask,
+                                  SmallVectorImpl<Value> &routerLogits) {
+  int64_t positions = options.targetLength;
+  Dim batch{"batch", options.batch}, dModel{"d_model", config.dModel},
+      heads{"heads", config.numHeads}, dKv{"d_kv", config.dKv},
+      cached{"target_memory_length", positions};
+  Value shared =
+      param(config.decoderEmbedding, {{"vocab", config.vocab}, dModel});
+  Value x = GatherOp::create(builder, loc,
+                             type({batch, {"target_length", 1}, dModel}, f32),
+                             shared, ids, builder.getStringAttr("vocab"));
+  // 1 at the position, and 1 at the positions after it.
+  Value here = OneHotOp::create(builder, loc, type({cached}, f32), position);
+  Value later =
+      CumsumOp::create(builder, loc, here.getType(), here,
+                       builder.getStringAttr(cached.name), /*exclusive=*/true);
+  // This position's row of the relative position bias; later keys (zeros in
+  // the cache) get finfo(float32).min.
+  Value buckets = GatherOp::create(
+      builder, loc, type({cached}, i32),
+      bucketTable("target_position", positions, cached.name, positions, false),
+      position, builder.getStringAttr("target_position"));
+  Value table =
+      param("decoder.block.0.layer.0.SelfAttention.relative_attention_bias."
+            "weight",
+            {{"buckets", config.numBuckets}, heads});
+  Value selfBias =
+      binary(BinaryKind::add,
+             GatherOp::create(builder, loc, type({cached, heads}, f32), table,
+                              buckets, builder.getStringAttr("buckets")),
+             binary(BinaryKind::mul, later,
+                    scalar(std::numeric_limits<float>::lowest())));
+  NamedTensorType cacheType = type({batch, cached, heads, dKv}, f32);
+  NamedTensorType crossType =
+      type({batch, {"memory_length", options.length}, heads, dKv}, f32);
+  return decoderBlocks(
+      x, selfBias, cached.name,
+      [&](StringRef prefix, int64_t block, Value normed) {
+        auto [k, v] = keysAndValues(prefix, normed, "target_length");
+        // The cache holds zeros at and after the position: adding the new
+        // key or value times `here` writes it exactly.
+        auto write = [&](Value fresh, StringRef kind) {
+          Value past = argument(cacheType, MtfDialect::kNameAttrName,
+                                "past_" + kind + "." + Twine(block));
+          Value present =
+              binary(BinaryKind::add, past,
+                     binary(BinaryKind::mul,
+                            reshape(fresh, {batch, heads, dKv}), here));
+          output(present, "present_" + kind + "." + Twine(block));
+          return present;
+        };
+        Value key = write(k, "key");
+        return std::pair(key, write(v, "value"));
+      },
+      paddingBias(mask),
+      [&](StringRef, int64_t block, Value) {
+        auto input = [&](StringRef kind) {
+          return argument(crossType, MtfDialect::kNameAttrName,
+                          "cross_attention_" + kind + "." + Twine(block));
+        };
+        Value key = input("key");
+        return std::pair(key, input("value"));
+      },
+      routerLogits);
+}
+
+Value ForwardBuilder::lmHead(Value x) {
+  if (config.scaleDecoderOutput)
+    x = binary(BinaryKind::mul, x,
+               scalar(static_cast<float>(1.0 / std::sqrt(config.dModel))));
+  Value head =
+      param(config.head, {{"vocab", config.vocab}, {"d_model", config.dModel}});
+  int64_t target = typeOf(x).getDim("target_length").getSize();
+  return einsum({x, head}, {{"batch", options.batch},
+                            {"target_length", target},
+                            {"vocab", config.vocab}});
 }
 
 void ForwardBuilder::addLosses(StringRef stack, ArrayRef<Value> logits,
@@ -617,11 +731,11 @@ void ForwardBuilder::addLosses(StringRef stack, ArrayRef<Value> logits,
     return;
   output(moe::ZLossOp::create(builder, loc, logits,
                               builder.getStringAttr("experts")),
-         (stack + "_z_loss").str());
+         stack + "_z_loss");
   output(moe::LoadBalancingLossOp::create(builder, loc, logits,
                                           builder.getStringAttr(tokenDim),
                                           builder.getStringAttr("experts")),
-         (stack + "_aux_loss").str());
+         stack + "_aux_loss");
 }
 
 OwningOpRef<ModuleOp> ForwardBuilder::build() {
@@ -632,34 +746,56 @@ OwningOpRef<ModuleOp> ForwardBuilder::build() {
   body = function.addEntryBlock();
   builder.setInsertionPointToStart(body);
 
-  Dim batch{"batch", options.batch};
-  Value inputIds = argument(type({batch, {"length", options.length}}, i32),
-                            MtfDialect::kNameAttrName, "input_ids");
-  Value attentionMask =
-      cast(argument(type({batch, {"length", options.length}}, i32),
-                    MtfDialect::kNameAttrName, "attention_mask"),
-           f32);
-  Value decoderIds =
-      argument(type({batch, {"target_length", options.targetLength}}, i32),
-               MtfDialect::kNameAttrName, "decoder_input_ids");
-
+  Dim batch{"batch", options.batch}, length{"length", options.length};
+  auto input = [&](StringRef name, ArrayRef<Dim> dims) {
+    return argument(type(dims, i32), MtfDialect::kNameAttrName, name);
+  };
+  // Outputs come first, then what the stacks recorded on the way.
+  auto leading = [&](ArrayRef<std::pair<Value, StringRef>> first) {
+    for (auto [index, entry] : llvm::enumerate(first)) {
+      outputs.insert(outputs.begin() + index, entry.first);
+      outputNames.insert(outputNames.begin() + index, entry.second.str());
+    }
+  };
   SmallVector<Value> encoderLogits, decoderLogits;
-  Value encoderOut = encoder(inputIds, attentionMask, encoderLogits);
-  Value decoderOut = decoder(decoderIds, encoderOut, attentionMask, decoderLogits);
-  if (config.scaleDecoderOutput)
-    decoderOut = binary(BinaryKind::mul, decoderOut,
-                        scalar(static_cast<float>(1.0 / std::sqrt(config.dModel))));
-  Value head = param(config.head,
-                     {{"vocab", config.vocab}, {"d_model", config.dModel}});
-  Value logits = einsum({decoderOut, head},
-                        {batch, {"target_length", options.targetLength},
-                         {"vocab", config.vocab}});
-  outputs.insert(outputs.begin(), {logits, encoderOut});
-  outputNames.insert(outputNames.begin(),
-                     {"logits", "encoder_last_hidden_state"});
-  addLosses("encoder", encoderLogits, "length");
-  addLosses("decoder", decoderLogits,
-            options.decoderPositionGroups ? "target_length" : "target_length");
+  switch (options.program) {
+  case HFProgram::Forward: {
+    Value inputIds = input("input_ids", {batch, length});
+    Value mask = cast(input("attention_mask", {batch, length}), f32);
+    Value decoderIds = input("decoder_input_ids",
+                             {batch, {"target_length", options.targetLength}});
+    Value encoderOut = encoder(inputIds, mask, encoderLogits);
+    Value logits = lmHead(decoder(decoderIds, encoderOut, mask, decoderLogits));
+    leading({{logits, "logits"}, {encoderOut, "encoder_last_hidden_state"}});
+    addLosses("encoder", encoderLogits, "length");
+    addLosses("decoder", decoderLogits, "target_length");
+    break;
+  }
+  case HFProgram::Encoder: {
+    Value inputIds = input("input_ids", {batch, length});
+    Value mask = cast(input("attention_mask", {batch, length}), f32);
+    Value encoderOut = encoder(inputIds, mask, encoderLogits);
+    leading({{encoderOut, "encoder_last_hidden_state"}});
+    addLosses("encoder", encoderLogits, "length");
+    Value memory = rename(encoderOut, "length", "memory_length");
+    for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
+      auto [k, v] = keysAndValues("decoder.block." + std::to_string(i) +
+                                      ".layer.1.EncDecAttention",
+                                  memory, "memory_length");
+      output(k, "cross_attention_key." + Twine(i));
+      output(v, "cross_attention_value." + Twine(i));
+    }
+    break;
+  }
+  case HFProgram::DecoderStep: {
+    Value ids = input("decoder_input_ids", {batch, {"target_length", 1}});
+    Value position = input("decoder_position", {});
+    Value mask = cast(input("attention_mask", {batch, length}), f32);
+    Value logits = lmHead(decoderStep(ids, position, mask, decoderLogits));
+    leading({{logits, "logits"}});
+    break;
+  }
+  }
 
   func::ReturnOp::create(builder, loc, outputs);
   function.setType(builder.getFunctionType(body->getArgumentTypes(),
@@ -690,6 +826,14 @@ switchyard::importHuggingFaceConfig(MLIRContext *context, const Object &json,
   if (failed(mlir::verify(*module)))
     return failure();
   return module;
+}
+
+std::optional<HFProgram> switchyard::parseHFProgram(StringRef name) {
+  return llvm::StringSwitch<std::optional<HFProgram>>(name)
+      .Case("forward", HFProgram::Forward)
+      .Case("encoder", HFProgram::Encoder)
+      .Case("decoder-step", HFProgram::DecoderStep)
+      .Default(std::nullopt);
 }
 
 FailureOr<HFStacks> switchyard::huggingFaceStacks(const Object &json,

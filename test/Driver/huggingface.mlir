@@ -4,6 +4,12 @@
 // RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --batch 4 --length 12 --target-length 6 --mesh b:2,e:2 --layout 'batch:b;experts:e' -o %t.syx
 // RUN: switchyard run %t.syx --weights %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors | FileCheck %s --check-prefix=RAN
 // RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 | FileCheck %s --check-prefix=GEN
+// The two programs of cached generation, one as switchyard generate builds
+// them, and a bad --program.
+// RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program encoder --batch 4 --length 12 -o %t.encoder.syx --print-ir - | FileCheck %s --check-prefix=ENCODER
+// RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program decoder-step --batch 4 --length 12 --target-length 6 --mesh b:2 --layout 'batch:b' -o %t.step.syx --print-ir - | FileCheck %s --check-prefix=STEP
+// RUN: not switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program decoder 2>&1 | FileCheck %s --check-prefix=PROGRAM
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 0 2>&1 | FileCheck %s --check-prefix=NONEW
 // RUN: echo '{"model_type": "bert", "vocab_size": 8}' > %t.bert.json
 // RUN: not switchyard compile %t.bert.json 2>&1 | FileCheck %s --check-prefix=TYPE
 // RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4}' > %t.short.json
@@ -28,6 +34,28 @@
 
 // GEN: [0, 43, 63, 0, 19, 19, 17]
 // GEN-NEXT: [0, 1, 0, 0, 0, 0, 0]
+
+// ENCODER-LABEL: func.func @main(
+// ENCODER-SAME: mtf.name = "input_ids"
+// ENCODER-SAME: mtf.name = "attention_mask"
+// ENCODER-SAME: -> (!mtf.tensor<[batch:4, length:12, d_model:32], f32> {{.*}}mtf.name = "encoder_last_hidden_state"
+// ENCODER-SAME: mtf.name = "cross_attention_key.0"
+// ENCODER-SAME: !mtf.tensor<[batch:4, memory_length:12, heads:4, d_kv:12], f32> {{.*}}mtf.name = "cross_attention_value.1"
+// ENCODER-NOT: decoder_input_ids
+
+// A token per row at a scalar position; a cache of 6 positions per block.
+// STEP-LABEL: func.func @main(
+// STEP-SAME: mtf.global = !mtf.tensor<[batch:4{b}, target_length:1], i32>, mtf.name = "decoder_input_ids"
+// STEP-SAME: mtf.global = !mtf.tensor<[], i32>, mtf.name = "decoder_position"
+// STEP-SAME: mtf.global = !mtf.tensor<[batch:4{b}, target_memory_length:6, heads:4, d_kv:12], f32>, mtf.name = "past_key.0"
+// STEP-SAME: mtf.name = "cross_attention_key.0"
+// STEP-SAME: mtf.name = "past_value.1"
+// STEP-SAME: -> ({{.*}}mtf.name = "logits"
+// STEP-SAME: mtf.name = "present_key.0"
+// STEP-SAME: mtf.name = "present_value.1"
+
+// PROGRAM: switchyard compile: unknown --program 'decoder'; expected forward, encoder or decoder-step
+// NONEW: --max-new-tokens must be at least 1, got 0
 
 // TYPE: error: config.json: model_type 'bert' is not supported; expected 'switch_transformers' or 't5'
 // FIELD: error: config.json: has no integer 'd_kv'

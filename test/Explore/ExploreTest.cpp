@@ -60,8 +60,7 @@ std::map<std::string, Candidate> search(mlir::MLIRContext &context,
                                         const std::string &path,
                                         int64_t devices, bool exact,
                                         size_t expectedParts) {
-  auto parts = importHuggingFaceParts(&context, path, {devices, 8, 4, false},
-                                      exact);
+  auto parts = importHuggingFaceParts(&context, path, {devices, 8, 4}, exact);
   EXPECT_TRUE(succeeded(parts));
   EXPECT_EQ(parts->size(), expectedParts);
   HardwareProfile hardware;
@@ -137,7 +136,7 @@ TEST(ExploreExtrapolation, ShortStacksCompileWhole) {
   registerAllDialects(registry);
   mlir::MLIRContext context(registry);
   std::string path = writeConfig(4, 4, 2, 2);
-  auto parts = importHuggingFaceParts(&context, path, {2, 8, 4, false},
+  auto parts = importHuggingFaceParts(&context, path, {2, 8, 4},
                                       /*exact=*/false);
   ASSERT_TRUE(succeeded(parts));
   EXPECT_EQ(parts->size(), 1u);

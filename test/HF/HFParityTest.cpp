@@ -65,16 +65,16 @@ std::vector<Case> allCases() {
   return cases;
 }
 
-/// Compiles the model for `batch` x `length` inputs and `targetLength`
-/// decoder positions.
+/// Compiles the model's `program` for `batch` x `length` inputs and
+/// `targetLength` decoder positions.
 absl::StatusOr<Executable> compile(const Case &c, const Checkpoint &checkpoint,
                                    int64_t batch, int64_t length,
-                                   int64_t targetLength, bool generation,
+                                   int64_t targetLength, HFProgram program,
                                    const std::string &precision = "f32") {
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   CompilerContext compiler(os);
-  HFImportOptions options{batch, length, targetLength, generation};
+  HFImportOptions options{batch, length, targetLength, program};
   options.hasWeight = [&](llvm::StringRef name) {
     return checkpoint.find(absl::string_view(name.data(), name.size())) !=
            nullptr;
@@ -135,8 +135,8 @@ void expectMatchesTransformers(const Case &c, const ModelData &data,
                                const std::string &precision,
                                Tolerance tolerance) {
   absl::StatusOr<Executable> executable =
-      compile(c, data.checkpoint, data.batch, data.length, data.target, false,
-              precision);
+      compile(c, data.checkpoint, data.batch, data.length, data.target,
+              HFProgram::Forward, precision);
   ASSERT_TRUE(executable.ok()) << executable.status();
   CheckpointWeightSource weights(data.checkpoint);
   absl::StatusOr<RunResult> result = switchyard::testsupport::runOn(
@@ -181,30 +181,79 @@ TEST_P(HFParity, MatchesTransformers) {
   ASSERT_TRUE(data.ok()) << data.status();
   expectMatchesTransformers(c, *data, "f32", {1e-4, 1e-5});
 
-  // Greedy generation routes each new decoder token alone (§6.2).
+  // Cached generation: the encoder program once, then the decoder step
+  // once per token, each routed alone (§6.2).
   absl::StatusOr<HostTensor> greedy = data->expected.read("greedy_ids");
   ASSERT_TRUE(greedy.ok()) << greedy.status();
   const int64_t newTokens = greedy->shape()[1] - 1;
-  absl::StatusOr<Executable> generator = compile(
-      c, data->checkpoint, data->batch, data->length, newTokens + 1, true);
-  ASSERT_TRUE(generator.ok()) << generator.status();
+  const int64_t positions = std::max(newTokens, data->target);
+  absl::StatusOr<Executable> encoderProgram =
+      compile(c, data->checkpoint, data->batch, data->length, positions,
+              HFProgram::Encoder);
+  ASSERT_TRUE(encoderProgram.ok()) << encoderProgram.status();
+  absl::StatusOr<Executable> stepProgram =
+      compile(c, data->checkpoint, data->batch, data->length, positions,
+              HFProgram::DecoderStep);
+  ASSERT_TRUE(stepProgram.ok()) << stepProgram.status();
   CheckpointWeightSource weights(data->checkpoint);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      switchyard::testsupport::openSession(c.backend, *generator, &weights);
-  ASSERT_TRUE(session.ok()) << session.status();
-  std::map<std::string, HostTensor> encoderInputs;
-  encoderInputs.emplace("input_ids", data->inputs.at("input_ids").view());
-  encoderInputs.emplace("attention_mask",
-                        data->inputs.at("attention_mask").view());
+  absl::StatusOr<std::unique_ptr<Session>> encoder =
+      switchyard::testsupport::openSession(c.backend, *encoderProgram,
+                                           &weights);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  absl::StatusOr<std::unique_ptr<Session>> decoderStep =
+      switchyard::testsupport::openSession(c.backend, *stepProgram, &weights);
+  ASSERT_TRUE(decoderStep.ok()) << decoderStep.status();
+  auto encoderInputs = [&] {
+    std::map<std::string, HostTensor> inputs;
+    for (const char *name : {"input_ids", "attention_mask"})
+      inputs.emplace(name, data->inputs.at(name).view());
+    return inputs;
+  };
   GenerateOptions options;
   options.maxNewTokens = newTokens;
   absl::StatusOr<HostTensor> generated =
-      generateGreedy(**session, std::move(encoderInputs), options);
+      generateGreedy(**encoder, **decoderStep, encoderInputs(), options);
   ASSERT_TRUE(generated.ok()) << generated.status();
   ASSERT_EQ(generated->shape(), greedy->shape());
   EXPECT_EQ(std::memcmp(generated->data(), greedy->data(), greedy->byteSize()),
             0)
       << "greedy generation differs";
+
+  // Fed transformers' decoder_input_ids one by one, the decoder step gives
+  // its forward logits, unless capacity dropped a decoder token there
+  // (routing a whole sequence differs from routing each token alone).
+  for (const std::string &name : data->expected.names())
+    if (name.rfind("decoder_dropped", 0) == 0) {
+      absl::StatusOr<HostTensor> dropped = data->expected.read(name);
+      ASSERT_TRUE(dropped.ok()) << dropped.status();
+      for (int64_t i = 0; i < dropped->numElements(); ++i)
+        if (elementAt(*dropped, i) != 0)
+          return;
+    }
+  absl::StatusOr<CachedDecoder> decoder =
+      CachedDecoder::start(**encoder, **decoderStep, encoderInputs());
+  ASSERT_TRUE(decoder.ok()) << decoder.status();
+  absl::StatusOr<HostTensor> want = data->expected.read("logits");
+  ASSERT_TRUE(want.ok()) << want.status();
+  const HostTensor &ids = data->inputs.at("decoder_input_ids");
+  const int64_t vocab = want->shape()[2];
+  double worst = 0, scale = 0;
+  for (int64_t t = 0; t < data->target; ++t) {
+    std::vector<int32_t> column;
+    for (int64_t b = 0; b < data->batch; ++b)
+      column.push_back(ids.span<int32_t>()[b * data->target + t]);
+    absl::StatusOr<HostTensor> logits = decoder->step(column);
+    ASSERT_TRUE(logits.ok()) << logits.status();
+    for (int64_t b = 0; b < data->batch; ++b)
+      for (int64_t v = 0; v < vocab; ++v) {
+        double expected = elementAt(*want, (b * data->target + t) * vocab + v);
+        scale = std::max(scale, std::fabs(expected));
+        worst = std::max(
+            worst, std::fabs(elementAt(*logits, b * vocab + v) - expected));
+      }
+  }
+  EXPECT_LE(worst, 1e-4 * std::max(scale, 1.0))
+      << "decoder step logits: largest difference " << worst;
 }
 
 /// `--precision bf16` (selective precision: bf16 but for the float32

@@ -62,11 +62,15 @@ static cl::opt<int64_t> decoderLength(
     "target-length",
     cl::desc("Hugging Face models: decoder sequence length (default 16)"),
     cl::init(16), cl::sub(compileCommand), cl::cat(compileCategory));
-static cl::opt<bool> generationRouting(
-    "generation",
-    cl::desc("Hugging Face models: route every decoder position as its own "
-             "group, as cached generation does (for switchyard generate)"),
-    cl::sub(compileCommand), cl::cat(compileCategory));
+static cl::opt<std::string> programKind(
+    "program",
+    cl::desc("Hugging Face models: forward (the default: encoder and decoder "
+             "over whole sequences), or one of the two programs of cached "
+             "generation: encoder (also each decoder block's cross-attention "
+             "keys and values) or decoder-step (one decoder position with a "
+             "key/value cache of --target-length positions)"),
+    cl::value_desc("kind"), cl::init("forward"), cl::sub(compileCommand),
+    cl::cat(compileCategory));
 static cl::opt<std::string> precision(
     "precision",
     cl::desc("Element type of everything but the router: f32 (as the model "
@@ -173,8 +177,14 @@ int runCompile() {
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (isHuggingFaceModelPath(modelPath)) {
+    std::optional<HFProgram> program = parseHFProgram(programKind);
+    if (!program) {
+      errs() << "switchyard compile: unknown --program '" << programKind
+             << "'; expected forward, encoder or decoder-step\n";
+      return 1;
+    }
     HFImportOptions importOptions{batchSize, encoderLength, decoderLength,
-                                  generationRouting};
+                                  *program};
     // A model directory's checkpoint says whether the head is untied.
     std::optional<runtime::Checkpoint> checkpoint;
     if (sys::fs::is_directory(modelPath))

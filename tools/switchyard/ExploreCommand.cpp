@@ -233,7 +233,7 @@ int runExplore() {
                     Twine(encoderLength.getValue()));
       batch = tokenCount / encoderLength;
     }
-    HFImportOptions shapes{batch, encoderLength, decoderLength, false};
+    HFImportOptions shapes{batch, encoderLength, decoderLength};
     auto imported =
         importHuggingFaceParts(compiler.get(), modelPath, shapes, exactModel);
     if (failed(imported))

@@ -24,7 +24,10 @@ namespace switchyard::driver {
 cl::SubCommand generateCommand(
     "generate",
     "Greedy generation with a Hugging Face seq2seq model on the CPU mesh, "
-    "or with --backend cuda on one GPU (the mesh as virtual devices).\n\n"
+    "or with --backend cuda on one GPU (the mesh as virtual devices). It "
+    "compiles two programs for the input's shape: the encoder, run once, and "
+    "a decoder step with a key/value cache of --max-new-tokens positions, run "
+    "once per new token (compile --program encoder / decoder-step).\n\n"
     "  switchyard generate path/to/model_dir --input input_ids=ids.npy \\\n"
     "      --max-new-tokens 16 --mesh b:2 --layout batch:b\n");
 
@@ -150,6 +153,11 @@ int runGenerate() {
     inputs.emplace("attention_mask", std::move(*ones));
   }
 
+  if (maxNewTokens < 1)
+    return fail(
+        absl::InvalidArgumentError("--max-new-tokens must be at least 1, got " +
+                                   std::to_string(maxNewTokens)));
+
   std::string checkpointPath = weightsPath;
   if (checkpointPath.empty())
     checkpointPath = StringRef(modelDir).ends_with(".json")
@@ -159,35 +167,53 @@ int runGenerate() {
   if (!checkpoint.ok())
     return fail(checkpoint.status());
 
-  // Compile for these shapes, each decoder position routed alone (§6.2).
+  // The two programs of cached generation, for these shapes.
   CompilerContext compiler;
-  HFImportOptions importOptions{batch, length, maxNewTokens + 1, true};
-  importOptions.hasWeight = checkpointHas(*checkpoint);
-  auto module = importHuggingFaceModel(compiler.get(), modelDir, importOptions);
-  if (failed(module))
+  auto compileProgram = [&](HFProgram program) -> std::optional<Executable> {
+    HFImportOptions importOptions{batch, length, maxNewTokens, program};
+    importOptions.hasWeight = checkpointHas(*checkpoint);
+    auto module =
+        importHuggingFaceModel(compiler.get(), modelDir, importOptions);
+    if (failed(module))
+      return std::nullopt;
+    CompileOptions compileOptions{meshSpec, layoutSpec, "", false};
+    compileOptions.precision = precision;
+    FailureOr<std::string> bytes =
+        compileToExecutable(**module, compileOptions);
+    if (failed(bytes))
+      return std::nullopt;
+    absl::StatusOr<Executable> executable =
+        Executable::loadBytes(std::move(*bytes), modelDir);
+    if (!executable.ok()) {
+      fail(executable.status());
+      return std::nullopt;
+    }
+    return std::move(*executable);
+  };
+  std::optional<Executable> encoderProgram = compileProgram(HFProgram::Encoder);
+  if (!encoderProgram)
     return 1;
-  CompileOptions compileOptions{meshSpec, layoutSpec, "", false};
-  compileOptions.precision = precision;
-  FailureOr<std::string> bytes = compileToExecutable(**module, compileOptions);
-  if (failed(bytes))
+  std::optional<Executable> stepProgram =
+      compileProgram(HFProgram::DecoderStep);
+  if (!stepProgram)
     return 1;
-  absl::StatusOr<Executable> executable =
-      Executable::loadBytes(std::move(*bytes), modelDir);
-  if (!executable.ok())
-    return fail(executable.status());
 
   CheckpointWeightSource weights(*checkpoint);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      createSession(backendName, *executable, &weights);
-  if (!session.ok())
-    return fail(session.status());
+  absl::StatusOr<std::unique_ptr<Session>> encoder =
+      createSession(backendName, *encoderProgram, &weights);
+  if (!encoder.ok())
+    return fail(encoder.status());
+  absl::StatusOr<std::unique_ptr<Session>> decoderStep =
+      createSession(backendName, *stepProgram, &weights);
+  if (!decoderStep.ok())
+    return fail(decoderStep.status());
   GenerateOptions options;
   options.maxNewTokens = maxNewTokens;
   if (absl::Status status = readSpecialTokens(modelDir, options);
       !status.ok())
     return fail(status);
   absl::StatusOr<HostTensor> generated =
-      generateGreedy(**session, std::move(inputs), options);
+      generateGreedy(**encoder, **decoderStep, std::move(inputs), options);
   if (!generated.ok())
     return fail(generated.status());
 

@@ -15,31 +15,57 @@
 #include "llvm/Support/JSON.h"
 
 #include <functional>
+#include <optional>
 
 namespace switchyard {
+
+/// Which program to build from a config. Greedy generation with a key/value
+/// cache runs two: the encoder once, then the decoder step once per new
+/// token (switchyard::runtime::generateGreedy).
+enum class HFProgram {
+  /// The forward pass over whole sequences, as Hugging Face's forward.
+  Forward,
+  /// The encoder, plus every decoder block's cross-attention keys and values
+  /// of its output (`cross_attention_key.N`, `cross_attention_value.N`).
+  Encoder,
+  /// One decoder position: the token `decoder_input_ids` [batch, 1] at
+  /// `decoder_position` (a scalar in [0, targetLength)), the encoder's
+  /// cross-attention keys and values, and per block a self-attention cache
+  /// `past_key.N`/`past_value.N` [batch, targetLength, heads, d_kv] (zeros
+  /// where not yet written). Returns the position's logits and the caches
+  /// with the position written (`present_key.N`, `present_value.N`). Each
+  /// token is its own routing group, as in Hugging Face's cached generation
+  /// (HF-SWITCH-SEMANTICS §6.2).
+  DecoderStep,
+};
 
 /// The static shapes of one compiled program.
 struct HFImportOptions {
   int64_t batch = 1;
   /// Encoder sequence length.
   int64_t length = 8;
-  /// Decoder sequence length.
+  /// Decoder sequence length (for the decoder step: the positions its cache
+  /// holds).
   int64_t targetLength = 8;
-  /// Route every decoder position as its own group, as Hugging Face's
-  /// cached generation does (HF-SWITCH-SEMANTICS §6.2); otherwise capacity
-  /// counts over the whole decoder sequence, as its forward pass does.
-  bool decoderPositionGroups = false;
+  HFProgram program = HFProgram::Forward;
   /// Whether the checkpoint holds a tensor of this name; decides whether the
   /// LM head is its own `lm_head.weight` (HF-SWITCH-SEMANTICS §4.9). Unset:
   /// from the config alone.
   std::function<bool(llvm::StringRef)> hasWeight;
 };
 
-/// Builds `@main(input_ids, attention_mask, decoder_input_ids, weights...)`
-/// returning logits, the encoder's last hidden state, and for every sparse
+/// Parses a program name as `compile --program` takes it: forward, encoder
+/// or decoder-step.
+std::optional<HFProgram> parseHFProgram(llvm::StringRef name);
+
+/// Builds `options.program` as `@main`. The forward program takes
+/// `input_ids`, `attention_mask`, `decoder_input_ids` and the weights and
+/// returns logits, the encoder's last hidden state, and for every sparse
 /// block its router logits, expert choices and dropped mask, then the
 /// router z-loss and load-balancing loss of each stack that has sparse
-/// blocks. `location` names the config in diagnostics.
+/// blocks; the generation programs return the parts of these their stack
+/// computes (no losses in the decoder step). `location` names the config in
+/// diagnostics.
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 importHuggingFaceConfig(mlir::MLIRContext *context,
                         const llvm::json::Object &config,
