@@ -481,10 +481,12 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
   int64_t tokens = typeOf(x).getDim(tokenDim).getSize();
   Dim batch{"batch", options.batch}, token{tokenDim, tokens},
       experts{"experts", config.numExperts}, dFF{"d_ff", config.dFF},
-      dModel{"d_model", config.dModel},
-      capacity{"expert_capacity", config.expertCapacity};
+      dModel{"d_model", config.dModel};
   // Capacity counts along the tokens of each sequence (the decoder step's
-  // single token is routed alone, as in cached generation, §6.2).
+  // single token is routed alone, as in cached generation, §6.2). No expert
+  // gets more tokens than a sequence has, so slots beyond that would only
+  // be padding the experts multiply.
+  Dim capacity{"expert_capacity", std::min(config.expertCapacity, tokens)};
   Value routerIn = x;
   Value classifier = param((prefix + ".router.classifier.weight").str(),
                            {experts, dModel});

@@ -76,10 +76,10 @@
 
 // REDUCED: model: extrapolated from 2 copies with one and two block periods per stack (--exact compiles the whole model)
 // REDUCED-NEXT: rank mesh
-// REDUCED-NEXT: {{^}}1 x:2 batch:x {{.*}} 63.356
-// REDUCED-JSON: "flops": 63356376656,
+// REDUCED-NEXT: {{^}}1 x:2 batch:x {{.*}} 19.856
+// REDUCED-JSON: "flops": 19855677008,
 // REDUCED-JSON: "extrapolated": true,
-// EXACT-JSON: "flops": 63356376656,
+// EXACT-JSON: "flops": 19855677008,
 // EXACT-JSON: "extrapolated": false,
 
 // --multi-axis lets batch take both axes of the 2x2 mesh, alone or beside

@@ -43,7 +43,8 @@
 // ENCODER-SAME: !mtf.tensor<[batch:4, memory_length:12, heads:4, d_kv:12], f32> {{.*}}mtf.name = "cross_attention_value.1"
 // ENCODER-NOT: decoder_input_ids
 
-// A token per row at a scalar position; a cache of 6 positions per block.
+// A token per row at a scalar position; a cache of 6 positions per block;
+// the step's one token per sequence needs a single expert slot.
 // STEP-LABEL: func.func @main(
 // STEP-SAME: mtf.global = !mtf.tensor<[batch:4{b}, target_length:1], i32>, mtf.name = "decoder_input_ids"
 // STEP-SAME: mtf.global = !mtf.tensor<[], i32>, mtf.name = "decoder_position"
@@ -53,6 +54,7 @@
 // STEP-SAME: -> ({{.*}}mtf.name = "logits"
 // STEP-SAME: mtf.name = "present_key.0"
 // STEP-SAME: mtf.name = "present_value.1"
+// STEP: moe.route {{.*}} capacity(1)
 
 // PROGRAM: switchyard compile: unknown --program 'decoder'; expected forward, encoder or decoder-step
 // NONEW: --max-new-tokens must be at least 1, got 0
