@@ -332,7 +332,8 @@ private:
   /// dimension `memory_length` (§4.6).
   Value paddingBias(Value mask);
   /// Keys and values of `keysIn`, whose token dimension is `keyDim`, for the
-  /// attention `prefix`: each [batch, keyDim, heads, d_kv].
+  /// attention `prefix`: each [batch, heads, keyDim, d_kv], the layout the
+  /// attention's batched GEMMs read in place.
   std::pair<Value, Value> keysAndValues(StringRef prefix, Value keysIn,
                                         StringRef keyDim);
   /// Multi-head attention of `queriesIn` over keys `k` and values `v` (token
@@ -420,8 +421,8 @@ std::pair<Value, Value> ForwardBuilder::keysAndValues(StringRef prefix,
                                                       StringRef keyDim) {
   Dim heads{"heads", config.numHeads}, dKv{"d_kv", config.dKv};
   Dim dims[] = {{"batch", options.batch},
-                {keyDim, typeOf(keysIn).getDim(keyDim).getSize()},
                 heads,
+                {keyDim, typeOf(keysIn).getDim(keyDim).getSize()},
                 dKv};
   auto project = [&](StringRef name) {
     return einsum({keysIn, projection(prefix, name)}, dims);
@@ -681,9 +682,9 @@ Value ForwardBuilder::decoderStep(Value ids, Value position, Value mask,
                               buckets, builder.getStringAttr("buckets")),
              binary(BinaryKind::mul, later,
                     scalar(std::numeric_limits<float>::lowest())));
-  NamedTensorType cacheType = type({batch, cached, heads, dKv}, f32);
+  NamedTensorType cacheType = type({batch, heads, cached, dKv}, f32);
   NamedTensorType crossType =
-      type({batch, {"memory_length", options.length}, heads, dKv}, f32);
+      type({batch, heads, {"memory_length", options.length}, dKv}, f32);
   return decoderBlocks(
       x, selfBias, cached.name,
       [&](StringRef prefix, int64_t block, Value normed) {

@@ -40,7 +40,7 @@
 // ENCODER-SAME: mtf.name = "attention_mask"
 // ENCODER-SAME: -> (!mtf.tensor<[batch:4, length:12, d_model:32], f32> {{.*}}mtf.name = "encoder_last_hidden_state"
 // ENCODER-SAME: mtf.name = "cross_attention_key.0"
-// ENCODER-SAME: !mtf.tensor<[batch:4, memory_length:12, heads:4, d_kv:12], f32> {{.*}}mtf.name = "cross_attention_value.1"
+// ENCODER-SAME: !mtf.tensor<[batch:4, heads:4, memory_length:12, d_kv:12], f32> {{.*}}mtf.name = "cross_attention_value.1"
 // ENCODER-NOT: decoder_input_ids
 
 // A token per row at a scalar position; a cache of 6 positions per block;
@@ -48,7 +48,7 @@
 // STEP-LABEL: func.func @main(
 // STEP-SAME: mtf.global = !mtf.tensor<[batch:4{b}, target_length:1], i32>, mtf.name = "decoder_input_ids"
 // STEP-SAME: mtf.global = !mtf.tensor<[], i32>, mtf.name = "decoder_position"
-// STEP-SAME: mtf.global = !mtf.tensor<[batch:4{b}, target_memory_length:6, heads:4, d_kv:12], f32>, mtf.name = "past_key.0"
+// STEP-SAME: mtf.global = !mtf.tensor<[batch:4{b}, heads:4, target_memory_length:6, d_kv:12], f32>, mtf.name = "past_key.0"
 // STEP-SAME: mtf.name = "cross_attention_key.0"
 // STEP-SAME: mtf.name = "past_value.1"
 // STEP-SAME: -> ({{.*}}mtf.name = "logits"

@@ -31,7 +31,7 @@ enum class HFProgram {
   /// One decoder position: the token `decoder_input_ids` [batch, 1] at
   /// `decoder_position` (a scalar in [0, targetLength)), the encoder's
   /// cross-attention keys and values, and per block a self-attention cache
-  /// `past_key.N`/`past_value.N` [batch, targetLength, heads, d_kv] (zeros
+  /// `past_key.N`/`past_value.N` [batch, heads, targetLength, d_kv] (zeros
   /// where not yet written). Returns the position's logits and the caches
   /// with the position written (`present_key.N`, `present_value.N`). Each
   /// token is its own routing group, as in Hugging Face's cached generation
