@@ -345,6 +345,12 @@ private:
   Value sparseFeedForward(StringRef prefix, Value x, StringRef tokenDim,
                           SmallVectorImpl<Value> &logits, StringRef stack,
                           int64_t block);
+  /// `x` plus block `block`'s feed-forward sub-layer (sub-layer `layer` of
+  /// the block in `stack`, "encoder" or "decoder"): the dense or sparse MLP
+  /// of its RMS norm.
+  Value feedForwardLayer(Value x, StringRef stack, int64_t block, int64_t layer,
+                         StringRef tokenDim,
+                         SmallVectorImpl<Value> &routerLogits);
   Value encoder(Value ids, Value mask, SmallVectorImpl<Value> &routerLogits);
   /// A decoder block's attention keys and values, given the attention's
   /// weight prefix, the block's index and its normed input.
@@ -541,6 +547,23 @@ Value ForwardBuilder::sparseFeedForward(StringRef prefix, Value x,
   return combined;
 }
 
+Value ForwardBuilder::feedForwardLayer(Value x, StringRef stack, int64_t block,
+                                       int64_t layer, StringRef tokenDim,
+                                       SmallVectorImpl<Value> &routerLogits) {
+  std::string prefix =
+      (stack + ".block." + Twine(block) + ".layer." + Twine(layer)).str();
+  Value normed = rmsNorm(x, prefix + ".layer_norm.weight");
+  int64_t step =
+      stack == "encoder" ? config.encoderSparseStep : config.decoderSparseStep;
+  Value ff = config.isSwitch && Config::isSparse(step, block)
+                 ? sparseFeedForward(prefix + ".mlp", normed, tokenDim,
+                                     routerLogits, stack, block)
+                 : denseFeedForward(
+                       prefix + (config.isSwitch ? ".mlp" : ".DenseReluDense"),
+                       normed, tokenDim);
+  return binary(BinaryKind::add, x, ff);
+}
+
 Value ForwardBuilder::encoder(Value ids, Value mask,
                               SmallVectorImpl<Value> &routerLogits) {
   int64_t length = options.length;
@@ -564,15 +587,7 @@ Value ForwardBuilder::encoder(Value ids, Value mask,
                                 "memory_length");
     x = binary(BinaryKind::add, x,
                attention(self, normed, "length", k, v, "memory_length", bias));
-    Value ffIn = rmsNorm(x, prefix + ".layer.1.layer_norm.weight");
-    Value ff =
-        config.isSwitch && Config::isSparse(config.encoderSparseStep, i)
-            ? sparseFeedForward(prefix + ".layer.1.mlp", ffIn, "length",
-                                routerLogits, "encoder", i)
-            : denseFeedForward(prefix + ".layer.1." +
-                                   (config.isSwitch ? "mlp" : "DenseReluDense"),
-                               ffIn, "length");
-    x = binary(BinaryKind::add, x, ff);
+    x = feedForwardLayer(x, "encoder", i, 1, "length", routerLogits);
   }
   return rmsNorm(x, "encoder.final_layer_norm.weight");
 }
@@ -595,15 +610,7 @@ Value ForwardBuilder::decoderBlocks(Value x, Value selfBias,
     x = binary(BinaryKind::add, x,
                attention(cross, normed, "target_length", crossK, crossV,
                          "memory_length", crossBias));
-    Value ffIn = rmsNorm(x, prefix + ".layer.2.layer_norm.weight");
-    Value ff =
-        config.isSwitch && Config::isSparse(config.decoderSparseStep, i)
-            ? sparseFeedForward(prefix + ".layer.2.mlp", ffIn, "target_length",
-                                routerLogits, "decoder", i)
-            : denseFeedForward(prefix + ".layer.2." +
-                                   (config.isSwitch ? "mlp" : "DenseReluDense"),
-                               ffIn, "target_length");
-    x = binary(BinaryKind::add, x, ff);
+    x = feedForwardLayer(x, "decoder", i, 2, "target_length", routerLogits);
   }
   return rmsNorm(x, "decoder.final_layer_norm.weight");
 }
