@@ -18,6 +18,10 @@
 
 #include "Backends.h"
 
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -38,6 +42,9 @@ struct Case {
   std::string mesh;
   std::string layout;
   Backend backend;
+  /// Where the model's config.json is read from (default: the model's
+  /// directory under test/HF/data).
+  std::string configDir = "";
 };
 
 void PrintTo(const Case &c, std::ostream *os) {
@@ -79,8 +86,9 @@ absl::StatusOr<Executable> compile(const Case &c, const Checkpoint &checkpoint,
     return checkpoint.find(absl::string_view(name.data(), name.size())) !=
            nullptr;
   };
-  auto module =
-      importHuggingFaceModel(compiler.get(), kDataDir + "/" + c.model, options);
+  auto module = importHuggingFaceModel(
+      compiler.get(),
+      c.configDir.empty() ? kDataDir + "/" + c.model : c.configDir, options);
   if (mlir::failed(module))
     return absl::InvalidArgumentError("import: " + diagnostics);
   CompileOptions compileOptions{c.mesh, c.layout, "", false};
@@ -268,6 +276,35 @@ TEST_P(HFParityBf16, WithinBf16Tolerance) {
   absl::StatusOr<ModelData> data = loadModel(c.model);
   ASSERT_TRUE(data.ok()) << data.status();
   expectMatchesTransformers(c, *data, "bf16", {3e-2, 1e-2});
+}
+
+/// transformers 4.x wrote an untied T5's config.json (T5 v1.1 and Flan-T5 on
+/// the hub) with `tie_word_embeddings: false` and no `scale_decoder_outputs`;
+/// 5.x reads it as t5-untied-head's 5.x config says (§4.9): its own head, no
+/// output scale.
+TEST(HFParityConfig, UntiedT5ConfigOfTransformers4) {
+  const std::string model = "t5-untied-head";
+  auto file =
+      llvm::MemoryBuffer::getFile(kDataDir + "/" + model + "/config.json");
+  ASSERT_TRUE(file) << file.getError().message();
+  llvm::Expected<llvm::json::Value> config =
+      llvm::json::parse((*file)->getBuffer());
+  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
+  llvm::json::Object &fields = *config->getAsObject();
+  ASSERT_EQ(fields.erase("scale_decoder_outputs"), true);
+  fields["tie_word_embeddings"] = false;
+  const std::string dir = testing::TempDir() + "/transformers4-" + model;
+  std::filesystem::create_directories(dir);
+  std::error_code error;
+  llvm::raw_fd_ostream out(dir + "/config.json", error);
+  ASSERT_FALSE(error) << error.message();
+  out << *config;
+  out.close();
+
+  absl::StatusOr<ModelData> data = loadModel(model);
+  ASSERT_TRUE(data.ok()) << data.status();
+  Case c{model, "b:2,e:2", "batch:b;experts:e", Backend::Cpu, dir};
+  expectMatchesTransformers(c, *data, "f32", {1e-4, 1e-5});
 }
 
 /// "model_mesh_backend" with every character but letters and digits as '_'.
