@@ -284,6 +284,17 @@ private:
     auto result = NamedTensorType::get(context, dims, typeOf(a).getElementType());
     return BinaryOp::create(builder, loc, result, kind, a, b);
   }
+  /// `a` op `b` with the result's dimensions in `order`: all those of `a`
+  /// and `b`, none else.
+  Value binary(BinaryKind kind, Value a, Value b, ArrayRef<StringRef> order) {
+    SmallVector<DimAttr> dims;
+    for (StringRef name : order)
+      dims.push_back(typeOf(a).hasDim(name) ? typeOf(a).getDim(name)
+                                            : typeOf(b).getDim(name));
+    auto result =
+        NamedTensorType::get(context, dims, typeOf(a).getElementType());
+    return BinaryOp::create(builder, loc, result, kind, a, b);
+  }
   Value unary(UnaryKind kind, Value x) {
     return UnaryOp::create(builder, loc, x.getType(), kind, x);
   }
@@ -573,12 +584,13 @@ Value ForwardBuilder::encoder(Value ids, Value mask,
   Value x = GatherOp::create(builder, loc,
                              type({batch, {"length", length}, dModel}, f32),
                              shared, ids, builder.getStringAttr("vocab"));
+  // In the attention scores' order, so that every block adds it in order.
   Value bias = binary(
       BinaryKind::add,
       positionBias("encoder.block.0.layer.0.SelfAttention.relative_attention_"
                    "bias.weight",
                    "length", length, "memory_length", length, true),
-      paddingBias(mask));
+      paddingBias(mask), {"batch", "heads", "length", "memory_length"});
   for (int64_t i = 0; i < config.numLayers; ++i) {
     std::string prefix = "encoder.block." + std::to_string(i);
     Value normed = rmsNorm(x, prefix + ".layer.0.layer_norm.weight");
@@ -640,7 +652,7 @@ Value ForwardBuilder::decoder(Value ids, Value encoderOut, Value mask,
                    "bias.weight",
                    "target_length", target, "target_memory_length", target,
                    false),
-      causalMask);
+      causalMask, {"heads", "target_length", "target_memory_length"});
   // Cross-attention: no position bias, the encoder's padding mask.
   Value memory = rename(encoderOut, "length", "memory_length");
   return decoderBlocks(
@@ -688,7 +700,8 @@ Value ForwardBuilder::decoderStep(Value ids, Value position, Value mask,
              GatherOp::create(builder, loc, type({cached, heads}, f32), table,
                               buckets, builder.getStringAttr("buckets")),
              binary(BinaryKind::mul, later,
-                    scalar(std::numeric_limits<float>::lowest())));
+                    scalar(std::numeric_limits<float>::lowest())),
+             {"heads", cached.name});
   NamedTensorType cacheType = type({batch, heads, cached, dKv}, f32);
   NamedTensorType crossType =
       type({batch, heads, {"memory_length", options.length}, dKv}, f32);
