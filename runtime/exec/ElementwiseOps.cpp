@@ -159,6 +159,36 @@ void runUnary(const OpSpec &op, DeviceContext &c) {
             type.numElements());
 }
 
+/// `r = a op b` over `loop` (result, a, b), with the kind fixed at compile
+/// time and the common runs (all contiguous, or one operand constant along
+/// the run) as plain loops the compiler vectorizes.
+template <typename T, BinaryKind kind>
+void binaryRows(const StridedLoop &loop, const Storage<T> *a,
+                const Storage<T> *b, Storage<T> *r) {
+  auto apply = [](auto x, auto y) {
+    return T::store(applyBinary<T>(kind, T::load(x), T::load(y)));
+  };
+  loop.runRows([&](const int64_t *o, int64_t n, const int64_t *s) {
+    Storage<T> *ro = r + o[0];
+    const Storage<T> *ao = a + o[1], *bo = b + o[2];
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+      for (int64_t i = 0; i < n; ++i)
+        ro[i] = apply(ao[i], bo[i]);
+    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+      const Storage<T> y = *bo;
+      for (int64_t i = 0; i < n; ++i)
+        ro[i] = apply(ao[i], y);
+    } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+      const Storage<T> x = *ao;
+      for (int64_t i = 0; i < n; ++i)
+        ro[i] = apply(x, bo[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        ro[i * s[0]] = apply(ao[i * s[1]], bo[i * s[2]]);
+    }
+  });
+}
+
 void runBinary(const OpSpec &op, DeviceContext &c) {
   const TensorSpec &out = c.type(op.results[0]);
   StridedLoop loop(out.shape(), {rowMajorStrides(out),
@@ -169,11 +199,22 @@ void runBinary(const OpSpec &op, DeviceContext &c) {
     const auto *a = static_cast<const Storage<T> *>(c.data(op.operands[0]));
     const auto *b = static_cast<const Storage<T> *>(c.data(op.operands[1]));
     auto *r = static_cast<Storage<T> *>(c.data(op.results[0]));
-    const BinaryKind kind = op.binary;
-    loop.run([&](const int64_t *o) {
-      r[o[0]] =
-          T::store(applyBinary<T>(kind, T::load(a[o[1]]), T::load(b[o[2]])));
-    });
+    switch (op.binary) {
+    case BinaryKind::Add:
+      return binaryRows<T, BinaryKind::Add>(loop, a, b, r);
+    case BinaryKind::Sub:
+      return binaryRows<T, BinaryKind::Sub>(loop, a, b, r);
+    case BinaryKind::Mul:
+      return binaryRows<T, BinaryKind::Mul>(loop, a, b, r);
+    case BinaryKind::Div:
+      return binaryRows<T, BinaryKind::Div>(loop, a, b, r);
+    case BinaryKind::Max:
+      return binaryRows<T, BinaryKind::Max>(loop, a, b, r);
+    case BinaryKind::Min:
+      return binaryRows<T, BinaryKind::Min>(loop, a, b, r);
+    case BinaryKind::Pow:
+      return binaryRows<T, BinaryKind::Pow>(loop, a, b, r);
+    }
   });
 }
 

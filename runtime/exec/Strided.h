@@ -14,6 +14,7 @@
 
 #include "absl/types/span.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,43 +55,58 @@ public:
   const std::vector<int64_t> &shape() const { return shape_; }
   const std::vector<std::vector<int64_t>> &strides() const { return strides_; }
 
-  /// Calls `body(offsets)` for every index in row-major order, where
-  /// offsets[k] is the element offset of the index in tensor k.
-  template <typename F> void run(F &&body) const {
+  /// Calls `rows(offsets, count, steps)` for every run along the innermost
+  /// dimension, in row-major order: offsets[k] is the element offset of the
+  /// run's first index in tensor k, steps[k] tensor k's stride along it.
+  /// Kernels loop over the run themselves, so that the compiler can
+  /// vectorize it.
+  template <typename F> void runRows(F &&rows) const {
     if (numElements_ == 0)
       return;
     const size_t tensors = strides_.size();
     const int rank = static_cast<int>(shape_.size());
-    std::vector<int64_t> outer(tensors, 0), offsets(tensors);
+    std::vector<int64_t> offsets(tensors, 0);
     if (rank == 0) {
-      body(offsets.data());
+      const std::vector<int64_t> steps(tensors, 0);
+      rows(static_cast<const int64_t *>(offsets.data()), int64_t{1},
+           steps.data());
       return;
     }
     const int inner = rank - 1;
-    std::vector<int64_t> index(rank, 0), innerStrides(tensors);
+    std::vector<int64_t> index(rank, 0), steps(tensors);
     for (size_t k = 0; k < tensors; ++k)
-      innerStrides[k] = strides_[k][inner];
+      steps[k] = strides_[k][inner];
     while (true) {
-      offsets = outer;
-      for (int64_t i = 0; i < shape_[inner]; ++i) {
-        body(static_cast<const int64_t *>(offsets.data()));
-        for (size_t k = 0; k < tensors; ++k)
-          offsets[k] += innerStrides[k];
-      }
+      rows(static_cast<const int64_t *>(offsets.data()), shape_[inner],
+           static_cast<const int64_t *>(steps.data()));
       int d = inner - 1;
       for (; d >= 0; --d) {
         ++index[d];
         for (size_t k = 0; k < tensors; ++k)
-          outer[k] += strides_[k][d];
+          offsets[k] += strides_[k][d];
         if (index[d] < shape_[d])
           break;
         for (size_t k = 0; k < tensors; ++k)
-          outer[k] -= strides_[k][d] * shape_[d];
+          offsets[k] -= strides_[k][d] * shape_[d];
         index[d] = 0;
       }
       if (d < 0)
         return;
     }
+  }
+
+  /// Calls `body(offsets)` for every index in row-major order, where
+  /// offsets[k] is the element offset of the index in tensor k.
+  template <typename F> void run(F &&body) const {
+    std::vector<int64_t> offsets(strides_.size());
+    runRows([&](const int64_t *start, int64_t count, const int64_t *steps) {
+      std::copy_n(start, offsets.size(), offsets.begin());
+      for (int64_t i = 0; i < count; ++i) {
+        body(static_cast<const int64_t *>(offsets.data()));
+        for (size_t k = 0; k < offsets.size(); ++k)
+          offsets[k] += steps[k];
+      }
+    });
   }
 
 private:

@@ -333,6 +333,66 @@ TEST(ElementwiseTest, BinaryBroadcastsByName) {
   }
 }
 
+TEST(ElementwiseTest, BinaryRunsOfEveryShape) {
+  // r [x:3, y:5] = a op b where the runs along y are contiguous in both
+  // operands, constant in one of them, or strided; Sub and Div catch
+  // swapped operands.
+  struct Layout {
+    std::vector<testing::TestDim> a, b;
+  };
+  const std::vector<Layout> layouts = {
+      {{{"x", 3}, {"y", 5}}, {{"x", 3}, {"y", 5}}},
+      {{{"x", 3}, {"y", 5}}, {{"x", 3}}},
+      {{{"x", 3}}, {{"x", 3}, {"y", 5}}},
+      {{{"y", 5}, {"x", 3}}, {{"x", 3}, {"y", 5}}}};
+  const std::vector<std::pair<fb::BinaryKind, float (*)(float, float)>> kinds =
+      {{fb::BinaryKind::Sub, [](float a, float b) { return a - b; }},
+       {fb::BinaryKind::Div, [](float a, float b) { return a / b; }}};
+  for (size_t l = 0; l < layouts.size(); ++l)
+    for (const auto &[kind, f] : kinds) {
+      SCOPED_TRACE(::testing::Message()
+                   << "layout " << l << ", kind " << static_cast<int>(kind));
+      const Layout &layout = layouts[l];
+      ProgramBuilder p;
+      int a = p.value(layout.a);
+      int b = p.value(layout.b);
+      int r = p.value({{"x", 3}, {"y", 5}});
+      OpFields fields;
+      fields.binary = kind;
+      p.op(fb::OpKind::Binary, {a, b}, {r}, fields);
+      p.input("a", a);
+      p.input("b", b);
+      p.output("r", r);
+      // The element of `dims` at (x, y), row-major.
+      auto at = [](const std::vector<testing::TestDim> &dims, int x, int y) {
+        int64_t offset = 0;
+        for (const testing::TestDim &dim : dims)
+          offset = offset * dim.size + (dim.name == "x" ? x : y);
+        return offset;
+      };
+      auto shape = [](const std::vector<testing::TestDim> &dims) {
+        std::vector<int64_t> sizes;
+        for (const testing::TestDim &dim : dims)
+          sizes.push_back(dim.size);
+        return sizes;
+      };
+      const std::vector<float> av =
+          randomValues(layout.a.size() == 2 ? 15 : 3, 4);
+      const std::vector<float> bv =
+          randomValues(layout.b.size() == 2 ? 15 : 3, 5);
+      std::map<std::string, HostTensor> inputs;
+      inputs["a"] = f32Tensor(shape(layout.a), av);
+      inputs["b"] = f32Tensor(shape(layout.b), bv);
+      absl::StatusOr<RunResult> run = runProgram(p, inputs);
+      ASSERT_TRUE(run.ok()) << run.status();
+      std::vector<float> expected;
+      for (int x = 0; x < 3; ++x)
+        for (int y = 0; y < 5; ++y)
+          expected.push_back(f(av[at(layout.a, x, y)], bv[at(layout.b, x, y)]));
+      EXPECT_EQ(floats(run->outputs[0].second), expected);
+    }
+}
+
 TEST(ElementwiseTest, BinaryInt) {
   ProgramBuilder p;
   int a = p.value({{"x", 4}}, fb::DType::I32);
