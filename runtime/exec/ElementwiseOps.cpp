@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace switchyard::runtime {
 
@@ -133,6 +134,61 @@ auto applyBinary(BinaryKind kind, typename T::Compute a,
     return binaryFloat(kind, a, b);
 }
 
+/// Calls `f(std::integral_constant<UnaryKind, kind>())`: kernels loop with
+/// the kind fixed at compile time, so that the switch on it leaves the loop.
+template <typename F> void withKind(UnaryKind kind, F &&f) {
+  using K = UnaryKind;
+  switch (kind) {
+  case K::Neg:
+    return f(std::integral_constant<K, K::Neg>());
+  case K::Abs:
+    return f(std::integral_constant<K, K::Abs>());
+  case K::Exp:
+    return f(std::integral_constant<K, K::Exp>());
+  case K::Log:
+    return f(std::integral_constant<K, K::Log>());
+  case K::Sqrt:
+    return f(std::integral_constant<K, K::Sqrt>());
+  case K::Rsqrt:
+    return f(std::integral_constant<K, K::Rsqrt>());
+  case K::Square:
+    return f(std::integral_constant<K, K::Square>());
+  case K::Reciprocal:
+    return f(std::integral_constant<K, K::Reciprocal>());
+  case K::Tanh:
+    return f(std::integral_constant<K, K::Tanh>());
+  case K::Relu:
+    return f(std::integral_constant<K, K::Relu>());
+  case K::Gelu:
+    return f(std::integral_constant<K, K::Gelu>());
+  case K::GeluTanh:
+    return f(std::integral_constant<K, K::GeluTanh>());
+  case K::Silu:
+    return f(std::integral_constant<K, K::Silu>());
+  }
+}
+
+/// As above, for binary kinds.
+template <typename F> void withKind(BinaryKind kind, F &&f) {
+  using K = BinaryKind;
+  switch (kind) {
+  case K::Add:
+    return f(std::integral_constant<K, K::Add>());
+  case K::Sub:
+    return f(std::integral_constant<K, K::Sub>());
+  case K::Mul:
+    return f(std::integral_constant<K, K::Mul>());
+  case K::Div:
+    return f(std::integral_constant<K, K::Div>());
+  case K::Max:
+    return f(std::integral_constant<K, K::Max>());
+  case K::Min:
+    return f(std::integral_constant<K, K::Min>());
+  case K::Pow:
+    return f(std::integral_constant<K, K::Pow>());
+  }
+}
+
 /// The sizes around dimension `name` of `type`: elements before it (outer),
 /// its size and elements after it (inner).
 struct AlongDim {
@@ -159,14 +215,14 @@ void runUnary(const OpSpec &op, DeviceContext &c) {
             type.numElements());
 }
 
-/// `r = a op b` over `loop` (result, a, b), with the kind fixed at compile
+/// `r = a op b` over `loop` (result, a, b), with the kind `fixed` at compile
 /// time and the common runs (all contiguous, or one operand constant along
 /// the run) as plain loops the compiler vectorizes.
-template <typename T, BinaryKind kind>
-void binaryRows(const StridedLoop &loop, const Storage<T> *a,
+template <typename T, typename Kind>
+void binaryRows(const StridedLoop &loop, Kind fixed, const Storage<T> *a,
                 const Storage<T> *b, Storage<T> *r) {
-  auto apply = [](auto x, auto y) {
-    return T::store(applyBinary<T>(kind, T::load(x), T::load(y)));
+  auto apply = [fixed](auto x, auto y) {
+    return T::store(applyBinary<T>(fixed, T::load(x), T::load(y)));
   };
   loop.runRows([&](const int64_t *o, int64_t n, const int64_t *s) {
     Storage<T> *ro = r + o[0];
@@ -199,22 +255,8 @@ void runBinary(const OpSpec &op, DeviceContext &c) {
     const auto *a = static_cast<const Storage<T> *>(c.data(op.operands[0]));
     const auto *b = static_cast<const Storage<T> *>(c.data(op.operands[1]));
     auto *r = static_cast<Storage<T> *>(c.data(op.results[0]));
-    switch (op.binary) {
-    case BinaryKind::Add:
-      return binaryRows<T, BinaryKind::Add>(loop, a, b, r);
-    case BinaryKind::Sub:
-      return binaryRows<T, BinaryKind::Sub>(loop, a, b, r);
-    case BinaryKind::Mul:
-      return binaryRows<T, BinaryKind::Mul>(loop, a, b, r);
-    case BinaryKind::Div:
-      return binaryRows<T, BinaryKind::Div>(loop, a, b, r);
-    case BinaryKind::Max:
-      return binaryRows<T, BinaryKind::Max>(loop, a, b, r);
-    case BinaryKind::Min:
-      return binaryRows<T, BinaryKind::Min>(loop, a, b, r);
-    case BinaryKind::Pow:
-      return binaryRows<T, BinaryKind::Pow>(loop, a, b, r);
-    }
+    withKind(op.binary,
+             [&](auto fixed) { binaryRows<T>(loop, fixed, a, b, r); });
   });
 }
 
@@ -421,8 +463,10 @@ void unaryInto(fb::UnaryKind kind, DType dtype, const void *in, void *out,
     using T = decltype(tag);
     const auto *from = static_cast<const Storage<T> *>(in);
     auto *to = static_cast<Storage<T> *>(out);
-    for (int64_t i = 0; i < count; ++i)
-      to[i] = T::store(applyUnary<T>(kind, T::load(from[i])));
+    withKind(kind, [&](auto fixed) {
+      for (int64_t i = 0; i < count; ++i)
+        to[i] = T::store(applyUnary<T>(fixed, T::load(from[i])));
+    });
   });
 }
 
