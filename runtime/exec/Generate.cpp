@@ -8,7 +8,12 @@
 #include "absl/strings/strip.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <random>
 
 namespace switchyard::runtime {
 
@@ -25,7 +30,98 @@ const BindingSpec *find(absl::Span<const BindingSpec> bindings,
 
 constexpr absl::string_view kPast = "past_", kPresent = "present_";
 
+/// A uniform double in [0, 1) from the top 53 bits of a draw of `rng`: the
+/// same on every platform, unlike std::uniform_real_distribution.
+double uniform(std::mt19937_64 &rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
+/// The token at which the cumulative probability first exceeds `u` times
+/// the total.
+int32_t draw(const std::vector<double> &probabilities, double u) {
+  double total = 0;
+  for (double p : probabilities)
+    total += p;
+  const double target = u * total;
+  double cumulative = 0;
+  int32_t last = 0;
+  for (size_t token = 0; token < probabilities.size(); ++token) {
+    if (probabilities[token] == 0)
+      continue;
+    last = static_cast<int32_t>(token);
+    cumulative += probabilities[token];
+    if (target < cumulative)
+      break;
+  }
+  return last;
+}
+
 } // namespace
+
+absl::Status checkSampling(const SamplingOptions &options) {
+  if (!(options.temperature > 0))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the temperature must be positive, got ", options.temperature));
+  if (options.topK < 0)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "top-k must be 0 (all tokens) or positive, got ", options.topK));
+  if (!(options.topP > 0 && options.topP <= 1))
+    return absl::InvalidArgumentError(
+        absl::StrCat("top-p must be in (0, 1], got ", options.topP));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<double>>
+samplingDistribution(absl::Span<const float> logits,
+                     const SamplingOptions &options) {
+  SY_RETURN_IF_ERROR(checkSampling(options));
+  const int64_t vocab = static_cast<int64_t>(logits.size());
+  constexpr float kRemoved = -std::numeric_limits<float>::infinity();
+  // In float32, as transformers' warpers compute.
+  std::vector<float> scores(logits.begin(), logits.end());
+  for (float &score : scores)
+    score /= options.temperature;
+  if (options.topK > 0 && options.topK < vocab) {
+    std::vector<float> sorted(scores);
+    std::nth_element(sorted.begin(), sorted.begin() + options.topK - 1,
+                     sorted.end(), std::greater<float>());
+    const float kth = sorted[options.topK - 1];
+    for (float &score : scores)
+      if (score < kth)
+        score = kRemoved;
+  }
+  if (options.topP < 1) {
+    // Ascending; of tied tokens the lower id counts as the less probable.
+    std::vector<int64_t> order(vocab);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return scores[a] < scores[b];
+    });
+    const float max = scores[order.back()];
+    std::vector<float> sortedProbabilities(vocab);
+    float sum = 0;
+    for (int64_t i = 0; i < vocab; ++i)
+      sum += sortedProbabilities[i] = std::exp(scores[order[i]] - max);
+    // Removes the least probable tokens while their mass is at most 1 - p,
+    // keeping the most probable one.
+    float cumulative = 0;
+    for (int64_t i = 0; i + 1 < vocab; ++i) {
+      cumulative += sortedProbabilities[i] / sum;
+      if (cumulative > 1 - options.topP)
+        break;
+      scores[order[i]] = kRemoved;
+    }
+  }
+  const float max = *std::max_element(scores.begin(), scores.end());
+  std::vector<double> probabilities(vocab);
+  double sum = 0;
+  for (int64_t token = 0; token < vocab; ++token)
+    sum += probabilities[token] =
+        scores[token] == kRemoved ? 0.0 : std::exp(double{scores[token]} - max);
+  for (double &p : probabilities)
+    p /= sum;
+  return probabilities;
+}
 
 absl::StatusOr<CachedDecoder>
 CachedDecoder::start(Session &encoder, Session &decoderStep,
@@ -107,10 +203,11 @@ absl::StatusOr<HostTensor> CachedDecoder::step(absl::Span<const int32_t> ids) {
   return logits;
 }
 
-absl::StatusOr<HostTensor>
-generateGreedy(Session &encoder, Session &decoderStep,
-               std::map<std::string, HostTensor> inputs,
-               const GenerateOptions &options) {
+absl::StatusOr<HostTensor> generate(Session &encoder, Session &decoderStep,
+                                    std::map<std::string, HostTensor> inputs,
+                                    const GenerateOptions &options) {
+  if (options.sampling.sample)
+    SY_RETURN_IF_ERROR(checkSampling(options.sampling));
   SY_ASSIGN_OR_RETURN(
       CachedDecoder decoder,
       CachedDecoder::start(encoder, decoderStep, std::move(inputs)));
@@ -123,6 +220,7 @@ generateGreedy(Session &encoder, Session &decoderStep,
   std::vector<std::vector<int32_t>> rows(batch, {options.decoderStartToken});
   std::vector<int32_t> last(batch, options.decoderStartToken);
   std::vector<bool> finished(batch, false);
+  std::mt19937_64 rng(options.sampling.seed);
   while (decoder.position() < options.maxNewTokens &&
          !std::all_of(finished.begin(), finished.end(),
                       [](bool f) { return f; })) {
@@ -132,7 +230,15 @@ generateGreedy(Session &encoder, Session &decoderStep,
       int32_t next = options.padToken;
       if (!finished[b]) {
         const float *row = logits.span<float>().data() + b * vocab;
-        next = static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+        if (options.sampling.sample) {
+          SY_ASSIGN_OR_RETURN(
+              std::vector<double> probabilities,
+              samplingDistribution(absl::MakeConstSpan(row, vocab),
+                                   options.sampling));
+          next = draw(probabilities, uniform(rng));
+        } else {
+          next = static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+        }
         finished[b] = next == options.eosToken;
       }
       rows[b].push_back(next);

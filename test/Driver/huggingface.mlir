@@ -4,6 +4,11 @@
 // RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --batch 4 --length 12 --target-length 6 --mesh b:2,e:2 --layout 'batch:b;experts:e' -o %t.syx
 // RUN: switchyard run %t.syx --weights %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors | FileCheck %s --check-prefix=RAN
 // RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 | FileCheck %s --check-prefix=GEN
+// Sampling from the top token alone is greedy; sampling options need
+// --do-sample and valid values.
+// RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 --do-sample --top-k 1 --temperature 5 --seed 9 | FileCheck %s --check-prefix=GEN
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --top-p 0.5 2>&1 | FileCheck %s --check-prefix=NOSAMPLE
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --do-sample --top-p 0 2>&1 | FileCheck %s --check-prefix=TOPP
 // The two programs of cached generation, one as switchyard generate builds
 // them, and a bad --program.
 // RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program encoder --batch 4 --length 12 -o %t.encoder.syx --print-ir - | FileCheck %s --check-prefix=ENCODER
@@ -58,6 +63,8 @@
 
 // PROGRAM: switchyard compile: unknown --program 'decoder'; expected forward, encoder or decoder-step
 // NONEW: --max-new-tokens must be at least 1, got 0
+// NOSAMPLE: switchyard generate: INVALID_ARGUMENT: --top-p needs --do-sample
+// TOPP: switchyard generate: INVALID_ARGUMENT: top-p must be in (0, 1], got 0
 
 // TYPE: error: config.json: model_type 'bert' is not supported; expected 'switch_transformers' or 't5'
 // FIELD: error: config.json: has no integer 'd_kv'

@@ -180,6 +180,54 @@ void expectMatchesTransformers(const Case &c, const ModelData &data,
   EXPECT_GE(compared, 2) << "logits and the encoder state at least";
 }
 
+/// The two programs of cached generation of `c`'s model, compiled and bound
+/// to its checkpoint for `positions` decoder positions.
+struct Generator {
+  Generator(const Case &c, ModelData &data, int64_t positions)
+      : data(data), weights(data.checkpoint) {
+    absl::StatusOr<Executable> encoderProgram =
+        compile(c, data.checkpoint, data.batch, data.length, positions,
+                HFProgram::Encoder);
+    absl::StatusOr<Executable> stepProgram =
+        compile(c, data.checkpoint, data.batch, data.length, positions,
+                HFProgram::DecoderStep);
+    if (!encoderProgram.ok() || !stepProgram.ok()) {
+      status =
+          encoderProgram.ok() ? stepProgram.status() : encoderProgram.status();
+      return;
+    }
+    programs = {std::move(*encoderProgram), std::move(*stepProgram)};
+    absl::StatusOr<std::unique_ptr<Session>> opened[2];
+    for (int i = 0; i < 2; ++i) {
+      opened[i] = switchyard::testsupport::openSession(c.backend, programs[i],
+                                                       &weights);
+      if (!opened[i].ok()) {
+        status = opened[i].status();
+        return;
+      }
+    }
+    encoder = std::move(*opened[0]);
+    decoderStep = std::move(*opened[1]);
+  }
+
+  /// Views of the model's input_ids and attention_mask.
+  std::map<std::string, HostTensor> encoderInputs() const {
+    std::map<std::string, HostTensor> inputs;
+    for (const char *name : {"input_ids", "attention_mask"})
+      inputs.emplace(name, data.inputs.at(name).view());
+    return inputs;
+  }
+  absl::StatusOr<HostTensor> run(const GenerateOptions &options) const {
+    return generate(*encoder, *decoderStep, encoderInputs(), options);
+  }
+
+  ModelData &data;
+  CheckpointWeightSource weights;
+  std::vector<Executable> programs;
+  std::unique_ptr<Session> encoder, decoderStep;
+  absl::Status status;
+};
+
 class HFParity : public testing::TestWithParam<Case> {};
 
 TEST_P(HFParity, MatchesTransformers) {
@@ -195,32 +243,11 @@ TEST_P(HFParity, MatchesTransformers) {
   ASSERT_TRUE(greedy.ok()) << greedy.status();
   const int64_t newTokens = greedy->shape()[1] - 1;
   const int64_t positions = std::max(newTokens, data->target);
-  absl::StatusOr<Executable> encoderProgram =
-      compile(c, data->checkpoint, data->batch, data->length, positions,
-              HFProgram::Encoder);
-  ASSERT_TRUE(encoderProgram.ok()) << encoderProgram.status();
-  absl::StatusOr<Executable> stepProgram =
-      compile(c, data->checkpoint, data->batch, data->length, positions,
-              HFProgram::DecoderStep);
-  ASSERT_TRUE(stepProgram.ok()) << stepProgram.status();
-  CheckpointWeightSource weights(data->checkpoint);
-  absl::StatusOr<std::unique_ptr<Session>> encoder =
-      switchyard::testsupport::openSession(c.backend, *encoderProgram,
-                                           &weights);
-  ASSERT_TRUE(encoder.ok()) << encoder.status();
-  absl::StatusOr<std::unique_ptr<Session>> decoderStep =
-      switchyard::testsupport::openSession(c.backend, *stepProgram, &weights);
-  ASSERT_TRUE(decoderStep.ok()) << decoderStep.status();
-  auto encoderInputs = [&] {
-    std::map<std::string, HostTensor> inputs;
-    for (const char *name : {"input_ids", "attention_mask"})
-      inputs.emplace(name, data->inputs.at(name).view());
-    return inputs;
-  };
+  Generator generator(c, *data, positions);
+  ASSERT_TRUE(generator.status.ok()) << generator.status;
   GenerateOptions options;
   options.maxNewTokens = newTokens;
-  absl::StatusOr<HostTensor> generated =
-      generateGreedy(**encoder, **decoderStep, encoderInputs(), options);
+  absl::StatusOr<HostTensor> generated = generator.run(options);
   ASSERT_TRUE(generated.ok()) << generated.status();
   ASSERT_EQ(generated->shape(), greedy->shape());
   EXPECT_EQ(std::memcmp(generated->data(), greedy->data(), greedy->byteSize()),
@@ -238,8 +265,8 @@ TEST_P(HFParity, MatchesTransformers) {
         if (elementAt(*dropped, i) != 0)
           return;
     }
-  absl::StatusOr<CachedDecoder> decoder =
-      CachedDecoder::start(**encoder, **decoderStep, encoderInputs());
+  absl::StatusOr<CachedDecoder> decoder = CachedDecoder::start(
+      *generator.encoder, *generator.decoderStep, generator.encoderInputs());
   ASSERT_TRUE(decoder.ok()) << decoder.status();
   absl::StatusOr<HostTensor> want = data->expected.read("logits");
   ASSERT_TRUE(want.ok()) << want.status();
@@ -276,6 +303,46 @@ TEST_P(HFParityBf16, WithinBf16Tolerance) {
   absl::StatusOr<ModelData> data = loadModel(c.model);
   ASSERT_TRUE(data.ok()) << data.status();
   expectMatchesTransformers(c, *data, "bf16", {3e-2, 1e-2});
+}
+
+/// Sampling with top-k 1 is greedy; the same seed gives the same tokens on
+/// every mesh, and another seed others.
+TEST(HFParityGenerate, SamplingIsSeededAndTopK1IsGreedy) {
+  const std::string model = "switch-e8-nodrop-step2-gelu";
+  absl::StatusOr<ModelData> data = loadModel(model);
+  ASSERT_TRUE(data.ok()) << data.status();
+  absl::StatusOr<HostTensor> greedy = data->expected.read("greedy_ids");
+  ASSERT_TRUE(greedy.ok()) << greedy.status();
+  const int64_t newTokens = greedy->shape()[1] - 1;
+  auto ids = [](const HostTensor &tensor) {
+    return std::vector<int32_t>(tensor.span<int32_t>().begin(),
+                                tensor.span<int32_t>().end());
+  };
+  GenerateOptions options;
+  options.maxNewTokens = newTokens;
+  options.sampling.sample = true;
+  options.sampling.temperature = 3;
+  std::vector<std::vector<int32_t>> seeded;
+  for (auto [mesh, layout] : {std::pair<std::string, std::string>{"", ""},
+                              {"b:2,e:2", "batch:b;experts:e"}}) {
+    Generator generator({model, mesh, layout, Backend::Cpu}, *data, newTokens);
+    ASSERT_TRUE(generator.status.ok()) << generator.status;
+    options.sampling.topK = 1;
+    absl::StatusOr<HostTensor> topOne = generator.run(options);
+    ASSERT_TRUE(topOne.ok()) << topOne.status();
+    EXPECT_EQ(ids(*topOne), ids(*greedy)) << mesh;
+    options.sampling.topK = 0;
+    for (uint64_t seed : {7, 8}) {
+      options.sampling.seed = seed;
+      absl::StatusOr<HostTensor> drawn = generator.run(options);
+      ASSERT_TRUE(drawn.ok()) << drawn.status();
+      seeded.push_back(ids(*drawn));
+    }
+  }
+  EXPECT_EQ(seeded[0], seeded[2]) << "seed 7 on one device and on b:2,e:2";
+  EXPECT_EQ(seeded[1], seeded[3]) << "seed 8 on one device and on b:2,e:2";
+  EXPECT_NE(seeded[0], seeded[1]) << "seeds 7 and 8";
+  EXPECT_NE(seeded[0], ids(*greedy)) << "temperature 3 without top-k";
 }
 
 /// transformers 4.x wrote an untied T5's config.json (T5 v1.1 and Flan-T5 on

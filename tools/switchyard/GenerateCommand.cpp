@@ -72,6 +72,33 @@ static cl::opt<std::string> precision(
     cl::desc("f32, bf16 or f16 for everything but the router, as for compile"),
     cl::value_desc("type"), cl::init("f32"), cl::sub(generateCommand),
     cl::cat(generateCategory));
+static cl::opt<bool> doSample(
+    "do-sample",
+    cl::desc("Draw each token instead of taking the argmax, as transformers' "
+             "generate(do_sample=True): the logits divided by --temperature, "
+             "cut to --top-k and --top-p, then softmax"),
+    cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<float> temperature("temperature",
+                                  cl::desc("With --do-sample: divides the "
+                                           "logits (default 1)"),
+                                  cl::init(1.0f), cl::sub(generateCommand),
+                                  cl::cat(generateCategory));
+static cl::opt<int64_t>
+    topK("top-k",
+         cl::desc("With --do-sample: keep the tokens whose logit is at least "
+                  "the k-th largest; 0 keeps all (default 50, as "
+                  "transformers)"),
+         cl::init(50), cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<float>
+    topP("top-p",
+         cl::desc("With --do-sample: keep the most probable tokens whose "
+                  "probabilities sum to at least p (default 1: all)"),
+         cl::init(1.0f), cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<uint64_t>
+    seed("seed",
+         cl::desc("With --do-sample: seeds the draws; the same seed, model and "
+                  "inputs give the same tokens (default 0)"),
+         cl::init(0), cl::sub(generateCommand), cl::cat(generateCategory));
 static cl::opt<std::string> outputPath(
     "output", cl::desc("Write the generated ids ([batch, steps + 1] i32) here"),
     cl::value_desc("FILE.npy"), cl::sub(generateCommand),
@@ -157,6 +184,19 @@ int runGenerate() {
     return fail(
         absl::InvalidArgumentError("--max-new-tokens must be at least 1, got " +
                                    std::to_string(maxNewTokens)));
+  GenerateOptions options;
+  options.maxNewTokens = maxNewTokens;
+  options.sampling = {doSample, temperature, topK, topP, seed};
+  if (!doSample) {
+    for (const cl::Option *option : std::initializer_list<const cl::Option *>{
+             &temperature, &topK, &topP, &seed})
+      if (option->getNumOccurrences())
+        return fail(absl::InvalidArgumentError(
+            ("--" + option->ArgStr + " needs --do-sample").str()));
+  } else if (absl::Status status = checkSampling(options.sampling);
+             !status.ok()) {
+    return fail(status);
+  }
 
   std::string checkpointPath = weightsPath;
   if (checkpointPath.empty())
@@ -207,13 +247,11 @@ int runGenerate() {
       createSession(backendName, *stepProgram, &weights);
   if (!decoderStep.ok())
     return fail(decoderStep.status());
-  GenerateOptions options;
-  options.maxNewTokens = maxNewTokens;
   if (absl::Status status = readSpecialTokens(modelDir, options);
       !status.ok())
     return fail(status);
   absl::StatusOr<HostTensor> generated =
-      generateGreedy(**encoder, **decoderStep, std::move(inputs), options);
+      generate(**encoder, **decoderStep, std::move(inputs), options);
   if (!generated.ok())
     return fail(generated.status());
 

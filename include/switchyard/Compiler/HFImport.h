@@ -21,7 +21,7 @@ namespace switchyard {
 
 /// Which program to build from a config. Greedy generation with a key/value
 /// cache runs two: the encoder once, then the decoder step once per new
-/// token (switchyard::runtime::generateGreedy).
+/// token (switchyard::runtime::generate).
 enum class HFProgram {
   /// The forward pass over whole sequences, as Hugging Face's forward.
   Forward,

@@ -14,7 +14,26 @@
 
 #include "absl/types/span.h"
 
+#include <vector>
+
 namespace switchyard::runtime {
+
+/// How the next token is picked from a position's logits: the argmax, or a
+/// draw as Hugging Face's generate(do_sample=True) makes it (its logits
+/// warpers in its order: temperature, top-k, top-p).
+struct SamplingOptions {
+  bool sample = false;
+  /// Divides the logits; must be positive.
+  float temperature = 1.0f;
+  /// Keeps the tokens whose logit is at least the k-th largest (ties kept);
+  /// 0 keeps all. 50 as in transformers' GenerationConfig.
+  int64_t topK = 50;
+  /// Keeps the most probable tokens whose probabilities sum to at least p
+  /// (the most probable one always); 1 keeps all.
+  float topP = 1.0f;
+  /// Seeds the draws: the same seed and inputs give the same tokens.
+  uint64_t seed = 0;
+};
 
 struct GenerateOptions {
   /// At most this many new tokens; the decoder step's cache must hold at
@@ -23,7 +42,19 @@ struct GenerateOptions {
   int32_t decoderStartToken = 0;
   int32_t eosToken = 1;
   int32_t padToken = 0;
+  SamplingOptions sampling;
 };
+
+/// An error for a temperature that is not positive, a negative top-k or a
+/// top-p outside (0, 1].
+[[nodiscard]] absl::Status checkSampling(const SamplingOptions &options);
+
+/// The distribution sampling draws a token from, for one position's
+/// `logits`: softmax of the warped logits, 0 for the tokens the warpers
+/// removed; checkSampling's errors.
+[[nodiscard]] absl::StatusOr<std::vector<double>>
+samplingDistribution(absl::Span<const float> logits,
+                     const SamplingOptions &options);
 
 /// Runs the two programs of cached generation: `encoder` once, then
 /// `decoderStep` once per position, on one token of every row with a
@@ -63,16 +94,16 @@ private:
   HostTensor ids_, positionTensor_;
 };
 
-/// Greedy decoding as Hugging Face's generate(do_sample=False, num_beams=1)
-/// with a CachedDecoder: every row starts with the start token and appends
-/// the argmax of the logits at its last position; rows that produced
-/// `eosToken` continue with `padToken`; decoding stops when every row has
-/// finished or after `maxNewTokens`. Returns [batch, steps + 1] i32 ids,
-/// start token included.
+/// Decoding as Hugging Face's generate(num_beams=1) with a CachedDecoder:
+/// every row starts with the start token and appends the argmax of the
+/// logits at its last position, or a token drawn as `options.sampling` says;
+/// rows that produced `eosToken` continue with `padToken`; decoding stops
+/// when every row has finished or after `maxNewTokens`. Returns
+/// [batch, steps + 1] i32 ids, start token included.
 [[nodiscard]] absl::StatusOr<HostTensor>
-generateGreedy(Session &encoder, Session &decoderStep,
-               std::map<std::string, HostTensor> inputs,
-               const GenerateOptions &options);
+generate(Session &encoder, Session &decoderStep,
+         std::map<std::string, HostTensor> inputs,
+         const GenerateOptions &options);
 
 } // namespace switchyard::runtime
 
