@@ -58,7 +58,8 @@ std::vector<Case> allCases() {
       {"b:4", "batch:b"},
       {"e:4", "experts:e"},
       {"b:2,e:2", "batch:b;experts:e"},
-      {"b:2,e:2,m:2", "batch:b;experts:e;d_ff:m"}};
+      {"b:2,e:2,m:2", "batch:b;experts:e;d_ff:m"},
+      {"b:2,h:2", "batch:b;heads:h;vocab:h"}};
   std::vector<std::string> models;
   for (const auto &entry : std::filesystem::directory_iterator(kDataDir))
     if (entry.is_directory())
