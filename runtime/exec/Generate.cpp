@@ -4,6 +4,7 @@
 
 #include "switchyard/Runtime/Status.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -29,6 +30,27 @@ const BindingSpec *find(absl::Span<const BindingSpec> bindings,
 }
 
 constexpr absl::string_view kPast = "past_", kPresent = "present_";
+
+/// `tensor` with every row (index of its first dimension) repeated `copies`
+/// times in a row.
+absl::StatusOr<HostTensor> repeatRows(const HostTensor &tensor,
+                                      int64_t copies) {
+  if (tensor.rank() == 0)
+    return absl::InvalidArgumentError("a scalar has no rows to repeat");
+  std::vector<int64_t> shape = tensor.shape();
+  const int64_t rows = shape[0];
+  shape[0] *= copies;
+  SY_ASSIGN_OR_RETURN(HostTensor repeated,
+                      HostTensor::allocate(tensor.dtype(), shape));
+  const size_t rowBytes = rows == 0 ? 0 : tensor.byteSize() / rows;
+  const auto *from = static_cast<const std::byte *>(tensor.data());
+  auto *to = static_cast<std::byte *>(repeated.data());
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t copy = 0; copy < copies; ++copy)
+      std::memcpy(to + (row * copies + copy) * rowBytes, from + row * rowBytes,
+                  rowBytes);
+  return repeated;
+}
 
 /// A uniform double in [0, 1) from the top 53 bits of a draw of `rng`: the
 /// same on every platform, unlike std::uniform_real_distribution.
@@ -125,7 +147,7 @@ samplingDistribution(absl::Span<const float> logits,
 
 absl::StatusOr<CachedDecoder>
 CachedDecoder::start(Session &encoder, Session &decoderStep,
-                     std::map<std::string, HostTensor> inputs) {
+                     std::map<std::string, HostTensor> inputs, int64_t copies) {
   const Executable &step = decoderStep.executable();
   const BindingSpec *ids = find(step.inputs(), "decoder_input_ids");
   const BindingSpec *position = find(step.inputs(), "decoder_position");
@@ -158,10 +180,19 @@ CachedDecoder::start(Session &encoder, Session &decoderStep,
     auto output = std::find_if(
         encoded.outputs.begin(), encoded.outputs.end(),
         [&](const auto &entry) { return entry.first == binding.name; });
+    HostTensor *value = nullptr;
     if (output != encoded.outputs.end())
-      decoder.inputs_.emplace(binding.name, std::move(output->second));
+      value = &output->second;
     else if (auto given = inputs.find(binding.name); given != inputs.end())
-      decoder.inputs_.emplace(binding.name, std::move(given->second));
+      value = &given->second;
+    if (!value)
+      continue;
+    if (copies == 1) {
+      decoder.inputs_.emplace(binding.name, std::move(*value));
+      continue;
+    }
+    SY_ASSIGN_OR_RETURN(HostTensor repeated, repeatRows(*value, copies));
+    decoder.inputs_.emplace(binding.name, std::move(repeated));
   }
   SY_ASSIGN_OR_RETURN(decoder.ids_,
                       HostTensor::allocate(DType::I32, {decoder.batch_, 1}));
@@ -203,19 +234,227 @@ absl::StatusOr<HostTensor> CachedDecoder::step(absl::Span<const int32_t> ids) {
   return logits;
 }
 
+absl::Status CachedDecoder::reorder(absl::Span<const int64_t> rows) {
+  if (static_cast<int64_t>(rows.size()) != batch_)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a reordering takes ", batch_, " rows; got ", rows.size()));
+  for (int64_t row : rows)
+    if (row < 0 || row >= batch_)
+      return absl::InvalidArgumentError(
+          absl::StrCat("row ", row, " is outside [0, ", batch_, ")"));
+  for (auto &[name, tensor] : inputs_) {
+    if (!absl::StartsWith(name, kPast))
+      continue;
+    SY_ASSIGN_OR_RETURN(HostTensor reordered,
+                        HostTensor::allocate(tensor.dtype(), tensor.shape()));
+    const size_t rowBytes = tensor.byteSize() / batch_;
+    const auto *from = static_cast<const std::byte *>(tensor.data());
+    auto *to = static_cast<std::byte *>(reordered.data());
+    for (int64_t row = 0; row < batch_; ++row)
+      std::memcpy(to + row * rowBytes, from + rows[row] * rowBytes, rowBytes);
+    tensor = std::move(reordered);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+/// One hypothesis of beam search: its ids (start token first) and score.
+struct Hypothesis {
+  std::vector<int32_t> ids;
+  float score = 0;
+  bool finished = false;
+};
+
+/// The indices of the `count` largest of `scores`, largest first; of equal
+/// scores the lower index first.
+std::vector<int64_t> topIndices(const std::vector<float> &scores,
+                                int64_t count) {
+  std::vector<int64_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
+  order.resize(count);
+  return order;
+}
+
+/// log_softmax of `logits` in float, as torch computes it.
+std::vector<float> logSoftmax(const float *logits, int64_t vocab) {
+  const float max = *std::max_element(logits, logits + vocab);
+  float sum = 0;
+  for (int64_t v = 0; v < vocab; ++v)
+    sum += std::exp(logits[v] - max);
+  const float logSum = std::log(sum);
+  std::vector<float> result(vocab);
+  for (int64_t v = 0; v < vocab; ++v)
+    result[v] = logits[v] - max - logSum;
+  return result;
+}
+
+/// Beam search as transformers 5.x's _beam_search (one eos token, no logits
+/// processors): per row, the 2 x beams best continuations of the running
+/// beams; the best `beams` that did not end continue, those among the best
+/// `beams` that did end (eos, or the last position) join the finished
+/// hypotheses when they score higher; it stops as BeamOptions says.
+absl::StatusOr<HostTensor> beamSearch(CachedDecoder &decoder,
+                                      const GenerateOptions &options) {
+  using EarlyStopping = BeamOptions::EarlyStopping;
+  const BeamOptions &beam = options.beams;
+  const int64_t beams = beam.beams, rows = decoder.batch() / beams;
+  const int64_t candidates = 2 * beams;
+  const int64_t maxLength = 1 + options.maxNewTokens;
+  constexpr float kOff = -1.0e9f;
+  auto penalized = [&](float score, int64_t length) {
+    return score / static_cast<float>(std::pow(static_cast<double>(length),
+                                               beam.lengthPenalty));
+  };
+  std::vector<std::vector<Hypothesis>> running(rows), finished(rows);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < beams; ++j) {
+      running[r].push_back({{options.decoderStartToken}, j == 0 ? 0 : kOff});
+      finished[r].push_back({{options.decoderStartToken}, kOff});
+    }
+  std::vector<bool> improvable(rows, true);
+  for (int64_t length = 1;; ++length) {
+    std::vector<int32_t> last;
+    for (int64_t r = 0; r < rows; ++r)
+      for (const Hypothesis &h : running[r])
+        last.push_back(h.ids.back());
+    SY_ASSIGN_OR_RETURN(HostTensor logits, decoder.step(last));
+    const int64_t vocab = logits.shape()[2];
+    std::vector<int64_t> sources;
+    bool allEnded = true;
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> accumulated(beams * vocab);
+      for (int64_t j = 0; j < beams; ++j) {
+        std::vector<float> logProbs = logSoftmax(
+            logits.span<float>().data() + (r * beams + j) * vocab, vocab);
+        for (int64_t v = 0; v < vocab; ++v)
+          accumulated[j * vocab + v] = logProbs[v] + running[r][j].score;
+      }
+      std::vector<Hypothesis> top;
+      std::vector<int64_t> topSources;
+      std::vector<float> runningScores, finishedScores;
+      std::vector<bool> ended;
+      for (int64_t index : topIndices(accumulated, candidates)) {
+        const int64_t source = index / vocab;
+        const auto token = static_cast<int32_t>(index % vocab);
+        Hypothesis h = running[r][source];
+        h.ids.push_back(token);
+        h.score = accumulated[index];
+        const bool end = token == options.eosToken || length + 1 >= maxLength;
+        allEnded = allEnded && end;
+        ended.push_back(end);
+        runningScores.push_back(h.score + (end ? kOff : -0.0f));
+        top.push_back(std::move(h));
+        topSources.push_back(source);
+      }
+      // The finished hypotheses: the best of the old ones and the best
+      // `beams` candidates that ended.
+      const bool full =
+          beam.earlyStopping == EarlyStopping::Always &&
+          std::all_of(finished[r].begin(), finished[r].end(),
+                      [](const Hypothesis &h) { return h.finished; });
+      std::vector<Hypothesis> merged = finished[r];
+      std::vector<float> mergedScores;
+      for (const Hypothesis &h : finished[r])
+        mergedScores.push_back(h.score);
+      for (int64_t c = 0; c < candidates; ++c) {
+        const bool joins = ended[c] && c < beams;
+        float score = penalized(top[c].score, length);
+        score += full ? kOff : -0.0f;
+        score += improvable[r] ? -0.0f : kOff;
+        score += joins ? -0.0f : kOff;
+        Hypothesis h = top[c];
+        h.score = score;
+        h.finished = joins;
+        merged.push_back(std::move(h));
+        mergedScores.push_back(score);
+      }
+      std::vector<Hypothesis> kept;
+      for (int64_t index : topIndices(mergedScores, beams))
+        kept.push_back(merged[index]);
+      finished[r] = std::move(kept);
+      // The running beams: the best `beams` candidates that did not end.
+      std::vector<Hypothesis> next;
+      for (int64_t index : topIndices(runningScores, beams)) {
+        Hypothesis h = top[index];
+        h.score = runningScores[index];
+        next.push_back(std::move(h));
+        sources.push_back(r * beams + topSources[index]);
+      }
+      running[r] = std::move(next);
+    }
+    if (allEnded)
+      break;
+    SY_RETURN_IF_ERROR(decoder.reorder(sources));
+    // Whether a running beam could still beat the worst finished one.
+    const int64_t nextLength = length + 1;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t bestLength =
+          beam.earlyStopping == EarlyStopping::Never && beam.lengthPenalty > 0
+              ? maxLength - 1
+              : nextLength - 1;
+      const float best = penalized(running[r][0].score, bestLength);
+      float worst = std::numeric_limits<float>::infinity();
+      for (const Hypothesis &h : finished[r])
+        worst = std::min(worst, h.score);
+      bool any = false;
+      for (const Hypothesis &h : finished[r])
+        any = any || best > (h.finished ? worst : kOff);
+      improvable[r] = improvable[r] && any;
+    }
+    const bool allFinished = std::all_of(
+        finished.begin(), finished.end(), [](const std::vector<Hypothesis> &f) {
+          return std::all_of(f.begin(), f.end(),
+                             [](const Hypothesis &h) { return h.finished; });
+        });
+    if (std::none_of(improvable.begin(), improvable.end(),
+                     [](bool b) { return b; }) ||
+        (allFinished && beam.earlyStopping == EarlyStopping::Always))
+      break;
+  }
+
+  int64_t length = 0;
+  for (const std::vector<Hypothesis> &f : finished)
+    length = std::max<int64_t>(length, f.front().ids.size());
+  // transformers fills with `pad_token_id or eos_token_id`.
+  const int32_t fill =
+      options.padToken != 0 ? options.padToken : options.eosToken;
+  SY_ASSIGN_OR_RETURN(HostTensor result,
+                      HostTensor::allocate(DType::I32, {rows, length}));
+  auto ids = result.span<int32_t>();
+  std::fill(ids.begin(), ids.end(), fill);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(finished[r].front().ids.begin(), finished[r].front().ids.end(),
+              ids.begin() + r * length);
+  return result;
+}
+
+} // namespace
+
 absl::StatusOr<HostTensor> generate(Session &encoder, Session &decoderStep,
                                     std::map<std::string, HostTensor> inputs,
                                     const GenerateOptions &options) {
   if (options.sampling.sample)
     SY_RETURN_IF_ERROR(checkSampling(options.sampling));
+  const int64_t beams = options.beams.beams;
+  if (beams < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("the number of beams must be positive, got ", beams));
+  if (beams > 1 && options.sampling.sample)
+    return absl::InvalidArgumentError(
+        "beam search draws no samples: sampling takes one beam");
   SY_ASSIGN_OR_RETURN(
       CachedDecoder decoder,
-      CachedDecoder::start(encoder, decoderStep, std::move(inputs)));
+      CachedDecoder::start(encoder, decoderStep, std::move(inputs), beams));
   if (options.maxNewTokens < 1 || options.maxNewTokens > decoder.positions())
     return absl::InvalidArgumentError(
         absl::StrCat("the decoder step's cache holds ", decoder.positions(),
                      " positions, which allows 1 to ", decoder.positions(),
                      " new tokens; asked for ", options.maxNewTokens));
+  if (beams > 1)
+    return beamSearch(decoder, options);
   const int64_t batch = decoder.batch();
   std::vector<std::vector<int32_t>> rows(batch, {options.decoderStartToken});
   std::vector<int32_t> last(batch, options.decoderStartToken);

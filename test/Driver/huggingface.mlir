@@ -8,6 +8,11 @@
 // --do-sample and valid values.
 // RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 --do-sample --top-k 1 --temperature 5 --seed 9 | FileCheck %s --check-prefix=GEN
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --top-p 0.5 2>&1 | FileCheck %s --check-prefix=NOSAMPLE
+// Beam search: transformers' beam4_lp05_never_ids; its options' errors.
+// RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 --num-beams 4 --length-penalty 0.5 --early-stopping never --mesh b:2 --layout 'batch:b' | FileCheck %s --check-prefix=BEAM
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --num-beams 2 --do-sample 2>&1 | FileCheck %s --check-prefix=BEAMSAMPLE
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --length-penalty 2 2>&1 | FileCheck %s --check-prefix=NOBEAMS
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --num-beams 2 --early-stopping maybe 2>&1 | FileCheck %s --check-prefix=STOPPING
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --do-sample --top-p 0 2>&1 | FileCheck %s --check-prefix=TOPP
 // The two programs of cached generation, one as switchyard generate builds
 // them, and a bad --program.
@@ -64,6 +69,13 @@
 // PROGRAM: switchyard compile: unknown --program 'decoder'; expected forward, encoder or decoder-step
 // NONEW: --max-new-tokens must be at least 1, got 0
 // NOSAMPLE: switchyard generate: INVALID_ARGUMENT: --top-p needs --do-sample
+// BEAM: [0, 19, 25, 26, 54, 61, 48]
+// BEAM-NEXT: [0, 1, 1, 1, 1, 1, 1]
+// BEAM-NEXT: [0, 26, 26, 26, 26, 26, 26]
+// BEAM-NEXT: [0, 43, 63, 25, 0, 1, 1]
+// BEAMSAMPLE: --num-beams and --do-sample together (beam sampling) are not supported
+// NOBEAMS: --length-penalty needs --num-beams above 1
+// STOPPING: --early-stopping takes false, true or never, got 'maybe'
 // TOPP: switchyard generate: INVALID_ARGUMENT: top-p must be in (0, 1], got 0
 
 // TYPE: error: config.json: model_type 'bert' is not supported; expected 'switch_transformers' or 't5'

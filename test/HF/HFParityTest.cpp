@@ -155,7 +155,7 @@ void expectMatchesTransformers(const Case &c, const ModelData &data,
   int compared = 0;
   for (const std::string &name : data.expected.names()) {
     // Generation results are checked separately.
-    if (name.rfind("greedy_", 0) == 0)
+    if (name.rfind("greedy_", 0) == 0 || name.rfind("beam", 0) == 0)
       continue;
     absl::StatusOr<HostTensor> want = data.expected.read(name);
     ASSERT_TRUE(want.ok()) << want.status();
@@ -182,15 +182,16 @@ void expectMatchesTransformers(const Case &c, const ModelData &data,
 }
 
 /// The two programs of cached generation of `c`'s model, compiled and bound
-/// to its checkpoint for `positions` decoder positions.
+/// to its checkpoint for `positions` decoder positions and `beams` beams.
 struct Generator {
-  Generator(const Case &c, ModelData &data, int64_t positions)
+  Generator(const Case &c, ModelData &data, int64_t positions,
+            int64_t beams = 1)
       : data(data), weights(data.checkpoint) {
     absl::StatusOr<Executable> encoderProgram =
         compile(c, data.checkpoint, data.batch, data.length, positions,
                 HFProgram::Encoder);
     absl::StatusOr<Executable> stepProgram =
-        compile(c, data.checkpoint, data.batch, data.length, positions,
+        compile(c, data.checkpoint, data.batch * beams, data.length, positions,
                 HFProgram::DecoderStep);
     if (!encoderProgram.ok() || !stepProgram.ok()) {
       status =
@@ -254,6 +255,29 @@ TEST_P(HFParity, MatchesTransformers) {
   EXPECT_EQ(std::memcmp(generated->data(), greedy->data(), greedy->byteSize()),
             0)
       << "greedy generation differs";
+
+  // Beam search: the same ids as transformers' for each recorded setting.
+  using EarlyStopping = BeamOptions::EarlyStopping;
+  const std::pair<const char *, BeamOptions> searches[] = {
+      {"beam3_ids", {3, 1.0f, EarlyStopping::Heuristic}},
+      {"beam2_lp2_early_ids", {2, 2.0f, EarlyStopping::Always}},
+      {"beam4_lp05_never_ids", {4, 0.5f, EarlyStopping::Never}}};
+  for (const auto &[name, beams] : searches) {
+    absl::StatusOr<HostTensor> want = data->expected.read(name);
+    ASSERT_TRUE(want.ok()) << want.status();
+    Generator beamGenerator(c, *data, newTokens, beams.beams);
+    ASSERT_TRUE(beamGenerator.status.ok()) << beamGenerator.status;
+    GenerateOptions beamOptions = options;
+    beamOptions.beams = beams;
+    absl::StatusOr<HostTensor> got = beamGenerator.run(beamOptions);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->shape(), want->shape()) << name;
+    EXPECT_EQ(std::vector<int32_t>(got->span<int32_t>().begin(),
+                                   got->span<int32_t>().end()),
+              std::vector<int32_t>(want->span<int32_t>().begin(),
+                                   want->span<int32_t>().end()))
+        << name;
+  }
 
   // Fed transformers' decoder_input_ids one by one, the decoder step gives
   // its forward logits, unless capacity dropped a decoder token there

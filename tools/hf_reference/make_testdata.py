@@ -14,7 +14,8 @@ test/HF/data/<case>/:
 The semantics are those of /work/shared/HF-SWITCH-SEMANTICS.md (transformers
 5.24), including Switchyard's choices of section 0: router losses are the
 formulas 5.3/5.4 for every stack (also where HF returns 0 because the sparse
-step is 1), and greedy generation uses HF's default cached generate.
+step is 1), and greedy generation and beam search use HF's default cached
+generate.
 
 Run:  python3 tools/hf_reference/make_testdata.py [--out test/HF/data] [--only NAME ...]
 The output is deterministic for a given torch/transformers version.
@@ -101,6 +102,14 @@ CASES = {
 ROUTER_MARGIN = 1e-3   # top-1 minus top-2 router probability
 GREEDY_MARGIN = 1e-3   # top-1 minus top-2 logit at every generated step
 MAX_NEW_TOKENS = 6
+# Beam searches recorded as <name> [B, length] ids: the defaults (length
+# penalty 1, early_stopping False), a length penalty, and both other
+# early_stopping settings.
+BEAM_SEARCHES = {
+    "beam3_ids": dict(num_beams=3),
+    "beam2_lp2_early_ids": dict(num_beams=2, length_penalty=2.0, early_stopping=True),
+    "beam4_lp05_never_ids": dict(num_beams=4, length_penalty=0.5, early_stopping="never"),
+}
 
 
 def build(case, seed):
@@ -274,6 +283,12 @@ def run_case(name, case, out_root, seed):
                                  do_sample=False, num_beams=1, max_new_tokens=MAX_NEW_TOKENS,
                                  use_cache=False)
     info["greedy_min_logit_gap"] = min_gap
+    # Beam search (num_beams > 1, otherwise transformers' defaults), section 6.
+    with torch.no_grad():
+        for key, kwargs in BEAM_SEARCHES.items():
+            beams = model.generate(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                                   do_sample=False, max_new_tokens=MAX_NEW_TOKENS, **kwargs)
+            expected[key] = beams.to(torch.int32).contiguous()
 
     info["greedy_same_without_cache"] = bool(torch.equal(nocache, seq))
     if min_gap < GREEDY_MARGIN:

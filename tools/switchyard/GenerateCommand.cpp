@@ -10,6 +10,7 @@
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/SafeTensors.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -99,8 +100,28 @@ static cl::opt<uint64_t>
          cl::desc("With --do-sample: seeds the draws; the same seed, model and "
                   "inputs give the same tokens (default 0)"),
          cl::init(0), cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<int64_t> numBeams(
+    "num-beams",
+    cl::desc("Beam search with this many beams per row, as transformers' "
+             "generate(num_beams=N): each row returns its best finished "
+             "hypothesis (default 1: greedy or sampled)"),
+    cl::init(1), cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<float> lengthPenalty(
+    "length-penalty",
+    cl::desc("With --num-beams: a finished hypothesis scores its summed log "
+             "probabilities over (its new tokens)^p (default 1)"),
+    cl::init(1.0f), cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<std::string> earlyStopping(
+    "early-stopping",
+    cl::desc("With --num-beams, as transformers' early_stopping: false (the "
+             "default; stop when no running beam can beat the worst finished "
+             "one at its current length), true (stop when every row has "
+             "num-beams finished hypotheses) or never (as false, at the "
+             "longest length when the length penalty is positive)"),
+    cl::value_desc("false|true|never"), cl::init("false"),
+    cl::sub(generateCommand), cl::cat(generateCategory));
 static cl::opt<std::string> outputPath(
-    "output", cl::desc("Write the generated ids ([batch, steps + 1] i32) here"),
+    "output", cl::desc("Write the generated ids ([batch, length] i32) here"),
     cl::value_desc("FILE.npy"), cl::sub(generateCommand),
     cl::cat(generateCategory));
 
@@ -197,6 +218,31 @@ int runGenerate() {
              !status.ok()) {
     return fail(status);
   }
+  using EarlyStopping = BeamOptions::EarlyStopping;
+  std::optional<EarlyStopping> stopping =
+      StringSwitch<std::optional<EarlyStopping>>(earlyStopping)
+          .Case("false", EarlyStopping::Heuristic)
+          .Case("true", EarlyStopping::Always)
+          .Case("never", EarlyStopping::Never)
+          .Default(std::nullopt);
+  if (!stopping)
+    return fail(absl::InvalidArgumentError(
+        "--early-stopping takes false, true or never, got '" + earlyStopping +
+        "'"));
+  options.beams = {numBeams, lengthPenalty, *stopping};
+  if (numBeams < 1)
+    return fail(absl::InvalidArgumentError(
+        "--num-beams must be at least 1, got " + std::to_string(numBeams)));
+  if (numBeams > 1 && doSample)
+    return fail(absl::InvalidArgumentError(
+        "--num-beams and --do-sample together (beam sampling) are not "
+        "supported"));
+  if (numBeams == 1)
+    for (const cl::Option *option : std::initializer_list<const cl::Option *>{
+             &lengthPenalty, &earlyStopping})
+      if (option->getNumOccurrences())
+        return fail(absl::InvalidArgumentError(
+            ("--" + option->ArgStr + " needs --num-beams above 1").str()));
 
   std::string checkpointPath = weightsPath;
   if (checkpointPath.empty())
@@ -210,7 +256,9 @@ int runGenerate() {
   // The two programs of cached generation, for these shapes.
   CompilerContext compiler;
   auto compileProgram = [&](HFProgram program) -> std::optional<Executable> {
-    HFImportOptions importOptions{batch, length, maxNewTokens, program};
+    // The decoder step decodes every beam of every row.
+    int64_t rows = program == HFProgram::DecoderStep ? batch * numBeams : batch;
+    HFImportOptions importOptions{rows, length, maxNewTokens, program};
     importOptions.hasWeight = checkpointHas(*checkpoint);
     auto module =
         importHuggingFaceModel(compiler.get(), modelDir, importOptions);

@@ -35,6 +35,22 @@ struct SamplingOptions {
   uint64_t seed = 0;
 };
 
+/// Beam search as Hugging Face's generate(num_beams=N, do_sample=False).
+struct BeamOptions {
+  /// 1: no beam search.
+  int64_t beams = 1;
+  /// A finished hypothesis scores its summed log probabilities divided by
+  /// (generated tokens)^lengthPenalty.
+  float lengthPenalty = 1.0f;
+  /// transformers' early_stopping: False (stop when the best running beam,
+  /// scored at its current length, cannot beat the worst finished one),
+  /// True (stop as soon as every row has `beams` finished hypotheses) or
+  /// "never" (as False, scoring the running beam at the longest length
+  /// when the length penalty is positive).
+  enum class EarlyStopping { Heuristic, Always, Never };
+  EarlyStopping earlyStopping = EarlyStopping::Heuristic;
+};
+
 struct GenerateOptions {
   /// At most this many new tokens; the decoder step's cache must hold at
   /// least this many positions.
@@ -43,6 +59,7 @@ struct GenerateOptions {
   int32_t eosToken = 1;
   int32_t padToken = 0;
   SamplingOptions sampling;
+  BeamOptions beams;
 };
 
 /// An error for a temperature that is not positive, a negative top-k or a
@@ -68,10 +85,13 @@ samplingDistribution(absl::Span<const float> logits,
 class CachedDecoder {
 public:
   /// Checks the decoder step's interface and runs the encoder on `inputs`
-  /// (input_ids, attention_mask). Both sessions must outlive the decoder.
+  /// (input_ids, attention_mask). With `copies` > 1 the decoder step's batch
+  /// holds that many consecutive rows per encoder row (the beams of beam
+  /// search): its inputs from the encoder and from `inputs` repeat each row.
+  /// Both sessions must outlive the decoder.
   [[nodiscard]] static absl::StatusOr<CachedDecoder>
   start(Session &encoder, Session &decoderStep,
-        std::map<std::string, HostTensor> inputs);
+        std::map<std::string, HostTensor> inputs, int64_t copies = 1);
 
   int64_t batch() const { return batch_; }
   /// The positions the cache holds: at most this many steps.
@@ -82,6 +102,10 @@ public:
   /// Decodes `ids` (a token per row) at position() and moves to the next
   /// one. Returns the logits [batch, 1, vocab].
   [[nodiscard]] absl::StatusOr<HostTensor> step(absl::Span<const int32_t> ids);
+
+  /// Makes row i of the cache what row `rows[i]` was (beam search keeps
+  /// some beams and drops others).
+  [[nodiscard]] absl::Status reorder(absl::Span<const int64_t> rows);
 
 private:
   CachedDecoder(Session &decoderStep) : decoderStep_(&decoderStep) {}
@@ -94,12 +118,15 @@ private:
   HostTensor ids_, positionTensor_;
 };
 
-/// Decoding as Hugging Face's generate(num_beams=1) with a CachedDecoder:
+/// Decoding as Hugging Face's generate with a CachedDecoder. With one beam
 /// every row starts with the start token and appends the argmax of the
 /// logits at its last position, or a token drawn as `options.sampling` says;
 /// rows that produced `eosToken` continue with `padToken`; decoding stops
-/// when every row has finished or after `maxNewTokens`. Returns
-/// [batch, steps + 1] i32 ids, start token included.
+/// when every row has finished or after `maxNewTokens`. With several beams
+/// (`options.beams`; the decoder step's batch is the encoder's times the
+/// beams) each row returns its best finished hypothesis, shorter ones filled
+/// as transformers fills them (`padToken`, or `eosToken` where the pad token
+/// is 0). Returns [batch, length] i32 ids, start token included.
 [[nodiscard]] absl::StatusOr<HostTensor>
 generate(Session &encoder, Session &decoderStep,
          std::map<std::string, HostTensor> inputs,
