@@ -162,6 +162,7 @@ CachedDecoder::start(Session &encoder, Session &decoderStep,
   decoder.positions_ = position->indexBound;
 
   SY_ASSIGN_OR_RETURN(RunResult encoded, encoder.run(inputs));
+  decoder.encoderTime_ = encoded.stats.wallTime;
   for (const BindingSpec &binding : step.inputs()) {
     if (binding.isWeight() || &binding == ids || &binding == position)
       continue;
@@ -216,6 +217,7 @@ absl::StatusOr<HostTensor> CachedDecoder::step(absl::Span<const int32_t> ids) {
   std::copy(ids.begin(), ids.end(), ids_.span<int32_t>().begin());
   positionTensor_.span<int32_t>()[0] = static_cast<int32_t>(position_);
   SY_ASSIGN_OR_RETURN(RunResult result, decoderStep_->run(inputs_));
+  stepTime_ += result.stats.wallTime;
   HostTensor logits;
   for (auto &[name, tensor] : result.outputs) {
     absl::string_view cached = name;
@@ -431,30 +433,9 @@ absl::StatusOr<HostTensor> beamSearch(CachedDecoder &decoder,
   return result;
 }
 
-} // namespace
-
-absl::StatusOr<HostTensor> generate(Session &encoder, Session &decoderStep,
-                                    std::map<std::string, HostTensor> inputs,
-                                    const GenerateOptions &options) {
-  if (options.sampling.sample)
-    SY_RETURN_IF_ERROR(checkSampling(options.sampling));
-  const int64_t beams = options.beams.beams;
-  if (beams < 1)
-    return absl::InvalidArgumentError(
-        absl::StrCat("the number of beams must be positive, got ", beams));
-  if (beams > 1 && options.sampling.sample)
-    return absl::InvalidArgumentError(
-        "beam search draws no samples: sampling takes one beam");
-  SY_ASSIGN_OR_RETURN(
-      CachedDecoder decoder,
-      CachedDecoder::start(encoder, decoderStep, std::move(inputs), beams));
-  if (options.maxNewTokens < 1 || options.maxNewTokens > decoder.positions())
-    return absl::InvalidArgumentError(
-        absl::StrCat("the decoder step's cache holds ", decoder.positions(),
-                     " positions, which allows 1 to ", decoder.positions(),
-                     " new tokens; asked for ", options.maxNewTokens));
-  if (beams > 1)
-    return beamSearch(decoder, options);
+/// Greedy or sampled decoding, one sequence per row (generate's first mode).
+absl::StatusOr<HostTensor> decodeOneBeam(CachedDecoder &decoder,
+                                         const GenerateOptions &options) {
   const int64_t batch = decoder.batch();
   std::vector<std::vector<int32_t>> rows(batch, {options.decoderStartToken});
   std::vector<int32_t> last(batch, options.decoderStartToken);
@@ -492,6 +473,36 @@ absl::StatusOr<HostTensor> generate(Session &encoder, Session &decoderStep,
     std::memcpy(generated.span<int32_t>().data() + b * length, rows[b].data(),
                 length * sizeof(int32_t));
   return generated;
+}
+
+} // namespace
+
+absl::StatusOr<HostTensor> generate(Session &encoder, Session &decoderStep,
+                                    std::map<std::string, HostTensor> inputs,
+                                    const GenerateOptions &options,
+                                    GenerateStats *stats) {
+  if (options.sampling.sample)
+    SY_RETURN_IF_ERROR(checkSampling(options.sampling));
+  const int64_t beams = options.beams.beams;
+  if (beams < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("the number of beams must be positive, got ", beams));
+  if (beams > 1 && options.sampling.sample)
+    return absl::InvalidArgumentError(
+        "beam search draws no samples: sampling takes one beam");
+  SY_ASSIGN_OR_RETURN(
+      CachedDecoder decoder,
+      CachedDecoder::start(encoder, decoderStep, std::move(inputs), beams));
+  if (options.maxNewTokens < 1 || options.maxNewTokens > decoder.positions())
+    return absl::InvalidArgumentError(
+        absl::StrCat("the decoder step's cache holds ", decoder.positions(),
+                     " positions, which allows 1 to ", decoder.positions(),
+                     " new tokens; asked for ", options.maxNewTokens));
+  absl::StatusOr<HostTensor> ids = beams > 1 ? beamSearch(decoder, options)
+                                             : decodeOneBeam(decoder, options);
+  if (stats)
+    *stats = {decoder.encoderTime(), decoder.position(), decoder.stepTime()};
+  return ids;
 }
 
 } // namespace switchyard::runtime

@@ -3,7 +3,7 @@
 // configs with a clear error.
 // RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --batch 4 --length 12 --target-length 6 --mesh b:2,e:2 --layout 'batch:b;experts:e' -o %t.syx
 // RUN: switchyard run %t.syx --weights %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors | FileCheck %s --check-prefix=RAN
-// RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 | FileCheck %s --check-prefix=GEN
+// RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 --timing | FileCheck %s --check-prefixes=GEN,TIMING
 // Sampling from the top token alone is greedy; sampling options need
 // --do-sample and valid values.
 // RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 --do-sample --top-k 1 --temperature 5 --seed 9 | FileCheck %s --check-prefix=GEN
@@ -44,6 +44,9 @@
 
 // GEN: [0, 43, 63, 0, 19, 19, 17]
 // GEN-NEXT: [0, 1, 0, 0, 0, 0, 0]
+// TIMING: compile (encoder, decoder step): {{[0-9.]+}} ms
+// TIMING-NEXT: encoder: {{[0-9.]+}} ms
+// TIMING-NEXT: decoder steps: 6 x, {{[0-9.]+}} ms each
 
 // ENCODER-LABEL: func.func @main(
 // ENCODER-SAME: mtf.name = "input_ids"

@@ -10,8 +10,11 @@
 #include "switchyard/Runtime/Npy.h"
 #include "switchyard/Runtime/SafeTensors.h"
 
+#include "absl/time/clock.h"
+
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -119,6 +122,11 @@ static cl::opt<std::string> earlyStopping(
              "num-beams finished hypotheses) or never (as false, at the "
              "longest length when the length penalty is positive)"),
     cl::value_desc("false|true|never"), cl::init("false"),
+    cl::sub(generateCommand), cl::cat(generateCategory));
+static cl::opt<bool> printTiming(
+    "timing",
+    cl::desc("Print where the time went: compiling the two programs, the "
+             "encoder's run and the decoder steps' runs"),
     cl::sub(generateCommand), cl::cat(generateCategory));
 static cl::opt<std::string> outputPath(
     "output", cl::desc("Write the generated ids ([batch, length] i32) here"),
@@ -278,6 +286,7 @@ int runGenerate() {
     }
     return std::move(*executable);
   };
+  const absl::Time compileStart = absl::Now();
   std::optional<Executable> encoderProgram = compileProgram(HFProgram::Encoder);
   if (!encoderProgram)
     return 1;
@@ -285,6 +294,7 @@ int runGenerate() {
       compileProgram(HFProgram::DecoderStep);
   if (!stepProgram)
     return 1;
+  const absl::Duration compileTime = absl::Now() - compileStart;
 
   CheckpointWeightSource weights(*checkpoint);
   absl::StatusOr<std::unique_ptr<Session>> encoder =
@@ -298,8 +308,9 @@ int runGenerate() {
   if (absl::Status status = readSpecialTokens(modelDir, options);
       !status.ok())
     return fail(status);
+  GenerateStats stats;
   absl::StatusOr<HostTensor> generated =
-      generate(**encoder, **decoderStep, std::move(inputs), options);
+      generate(**encoder, **decoderStep, std::move(inputs), options, &stats);
   if (!generated.ok())
     return fail(generated.status());
 
@@ -309,6 +320,16 @@ int runGenerate() {
     llvm::interleaveComma(
         ArrayRef(generated->span<int32_t>().data() + b * steps, steps), outs());
     outs() << "]\n";
+  }
+  if (printTiming) {
+    auto ms = [](absl::Duration d) {
+      return formatv("{0:f3} ms", absl::ToDoubleMilliseconds(d)).str();
+    };
+    outs() << "compile (encoder, decoder step): " << ms(compileTime) << "\n"
+           << "encoder: " << ms(stats.encoder) << "\n"
+           << "decoder steps: " << stats.steps << " x, "
+           << ms(stats.decoderSteps / std::max<int64_t>(stats.steps, 1))
+           << " each\n";
   }
   if (!outputPath.empty())
     if (absl::Status status = writeNpy(outputPath, *generated); !status.ok())

@@ -98,6 +98,9 @@ public:
   int64_t positions() const { return positions_; }
   /// The position the next step decodes.
   int64_t position() const { return position_; }
+  /// The wall time of the encoder's run, and of the steps' runs together.
+  absl::Duration encoderTime() const { return encoderTime_; }
+  absl::Duration stepTime() const { return stepTime_; }
 
   /// Decodes `ids` (a token per row) at position() and moves to the next
   /// one. Returns the logits [batch, 1, vocab].
@@ -112,6 +115,7 @@ private:
 
   Session *decoderStep_;
   int64_t batch_ = 0, positions_ = 0, position_ = 0;
+  absl::Duration encoderTime_, stepTime_;
   /// The decoder step's run-time inputs; the ids and position are views of
   /// the two tensors below.
   std::map<std::string, HostTensor> inputs_;
@@ -126,11 +130,19 @@ private:
 /// (`options.beams`; the decoder step's batch is the encoder's times the
 /// beams) each row returns its best finished hypothesis, shorter ones filled
 /// as transformers fills them (`padToken`, or `eosToken` where the pad token
-/// is 0). Returns [batch, length] i32 ids, start token included.
+/// is 0). Returns [batch, length] i32 ids, start token included, and fills
+/// `stats` where given.
+/// Where a generate call's time went (wall times of the runs).
+struct GenerateStats {
+  absl::Duration encoder;
+  int64_t steps = 0;
+  absl::Duration decoderSteps;
+};
+
 [[nodiscard]] absl::StatusOr<HostTensor>
 generate(Session &encoder, Session &decoderStep,
          std::map<std::string, HostTensor> inputs,
-         const GenerateOptions &options);
+         const GenerateOptions &options, GenerateStats *stats = nullptr);
 
 } // namespace switchyard::runtime
 
