@@ -1,4 +1,4 @@
-//===- Generate.cpp - greedy decoding of seq2seq programs -----------------===//
+//===- Generate.cpp - Greedy, sampled and beam decoding of seq2seq models -===//
 
 #include "switchyard/Runtime/Generate.h"
 
@@ -305,6 +305,7 @@ absl::StatusOr<HostTensor> beamSearch(CachedDecoder &decoder,
   const int64_t beams = beam.beams, rows = decoder.batch() / beams;
   const int64_t candidates = 2 * beams;
   const int64_t maxLength = 1 + options.maxNewTokens;
+  // transformers' -1e9, added to the scores that must lose a selection.
   constexpr float kOff = -1.0e9f;
   auto penalized = [&](float score, int64_t length) {
     return score / static_cast<float>(std::pow(static_cast<double>(length),

@@ -1,9 +1,10 @@
-//===- Generate.h - greedy decoding of seq2seq programs ---------*- C++ -*-===//
+//===- Generate.h - Decoding with seq2seq programs --------------*- C++ -*-===//
 //
-// Greedy generation with the two programs of cached generation compiled from
-// a Hugging Face config (compile --program encoder and decoder-step): the
-// encoder runs once; then the decoder step runs once per new token, on that
-// token alone, with a key/value cache of the positions before it.
+// Generation (greedy, sampled, beam search) with the two programs of cached
+// generation compiled from a Hugging Face config (compile --program encoder
+// and decoder-step): the encoder runs once; then the decoder step runs once
+// per new token, on that token alone, with a key/value cache of the
+// positions before it.
 //
 //===----------------------------------------------------------------------===//
 
