@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -112,6 +113,10 @@ FailureOr<Config> parseConfig(const Object &json, Location loc,
   SY_READ(config.dKv, positive("d_kv", 0, true));
   SY_READ(config.dFF, positive("d_ff", 0, true));
   SY_READ(config.numHeads, positive("num_heads", 0, true));
+  // The attention's inner dimension (§4.3).
+  if (!llvm::checkedMul(config.numHeads, config.dKv))
+    return fail("'num_heads' x 'd_kv' (" + Twine(config.numHeads) + " x " +
+                Twine(config.dKv) + ") does not fit in 64 bits");
   SY_READ(config.numLayers, integer("num_layers", 0, true));
   SY_READ(config.numDecoderLayers,
           integer("num_decoder_layers", config.numLayers, false));

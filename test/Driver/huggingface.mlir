@@ -34,6 +34,8 @@
 // RUN: not switchyard compile %t.experts.json 2>&1 | FileCheck %s --check-prefix=EXPERTS
 // RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4, "d_kv": 2, "d_ff": 8, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 444442}' > %t.depth.json
 // RUN: not switchyard compile %t.depth.json 2>&1 | FileCheck %s --check-prefix=DEPTH
+// RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4, "d_kv": 8, "d_ff": 8, "num_heads": 4777777777777777777, "num_layers": 1}' > %t.heads.json
+// RUN: not switchyard compile %t.heads.json 2>&1 | FileCheck %s --check-prefix=HEADS
 // RUN: echo '{"model_type": ' > %t.broken.json
 // RUN: not switchyard compile %t.broken.json 2>&1 | FileCheck %s --check-prefix=JSON
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/t5-dense --max-new-tokens 4 2>&1 | FileCheck %s --check-prefix=NOIDS
@@ -88,5 +90,6 @@
 // DISTANCE: error: config.json: 'relative_attention_max_distance' (16) must exceed half of 'relative_attention_num_buckets' (32)
 // EXPERTS: error: config.json: 'num_experts' must be positive
 // DEPTH: error: config.json: 'num_decoder_layers' must be at most 256, got 444442
+// HEADS: error: config.json: 'num_heads' x 'd_kv' (4777777777777777777 x 8) does not fit in 64 bits
 // JSON: error: invalid JSON
 // NOIDS: give --input input_ids=FILE.npy with a [batch, length] array
