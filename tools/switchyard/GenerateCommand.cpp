@@ -27,8 +27,9 @@ namespace switchyard::driver {
 
 cl::SubCommand generateCommand(
     "generate",
-    "Greedy generation with a Hugging Face seq2seq model on the CPU mesh, "
-    "or with --backend cuda on one GPU (the mesh as virtual devices). It "
+    "Generation (greedy, sampled or beam search) with a Hugging Face seq2seq "
+    "model on the CPU mesh, or with --backend cuda on one GPU (the mesh as "
+    "virtual devices). It "
     "compiles two programs for the input's shape: the encoder, run once, and "
     "a decoder step with a key/value cache of --max-new-tokens positions, run "
     "once per new token (compile --program encoder / decoder-step).\n\n"
