@@ -31,25 +31,23 @@ const BindingSpec *find(absl::Span<const BindingSpec> bindings,
 
 constexpr absl::string_view kPast = "past_", kPresent = "present_";
 
-/// `tensor` with every row (index of its first dimension) repeated `copies`
-/// times in a row.
-absl::StatusOr<HostTensor> repeatRows(const HostTensor &tensor,
-                                      int64_t copies) {
+/// The rows (indices of the first dimension) `rows` of `tensor`, in that
+/// order; each must lie in range.
+absl::StatusOr<HostTensor> selectRows(const HostTensor &tensor,
+                                      absl::Span<const int64_t> rows) {
   if (tensor.rank() == 0)
-    return absl::InvalidArgumentError("a scalar has no rows to repeat");
+    return absl::InvalidArgumentError("a scalar has no rows");
   std::vector<int64_t> shape = tensor.shape();
-  const int64_t rows = shape[0];
-  shape[0] *= copies;
-  SY_ASSIGN_OR_RETURN(HostTensor repeated,
+  const int64_t count = shape[0];
+  shape[0] = static_cast<int64_t>(rows.size());
+  SY_ASSIGN_OR_RETURN(HostTensor selected,
                       HostTensor::allocate(tensor.dtype(), shape));
-  const size_t rowBytes = rows == 0 ? 0 : tensor.byteSize() / rows;
+  const size_t rowBytes = count == 0 ? 0 : tensor.byteSize() / count;
   const auto *from = static_cast<const std::byte *>(tensor.data());
-  auto *to = static_cast<std::byte *>(repeated.data());
-  for (int64_t row = 0; row < rows; ++row)
-    for (int64_t copy = 0; copy < copies; ++copy)
-      std::memcpy(to + (row * copies + copy) * rowBytes, from + row * rowBytes,
-                  rowBytes);
-  return repeated;
+  auto *to = static_cast<std::byte *>(selected.data());
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(to + i * rowBytes, from + rows[i] * rowBytes, rowBytes);
+  return selected;
 }
 
 /// A uniform double in [0, 1) from the top 53 bits of a draw of `rng`: the
@@ -192,7 +190,11 @@ CachedDecoder::start(Session &encoder, Session &decoderStep,
       decoder.inputs_.emplace(binding.name, std::move(*value));
       continue;
     }
-    SY_ASSIGN_OR_RETURN(HostTensor repeated, repeatRows(*value, copies));
+    // Every row `copies` times in a row.
+    std::vector<int64_t> rows;
+    for (int64_t row = 0; value->rank() > 0 && row < value->shape()[0]; ++row)
+      rows.insert(rows.end(), copies, row);
+    SY_ASSIGN_OR_RETURN(HostTensor repeated, selectRows(*value, rows));
     decoder.inputs_.emplace(binding.name, std::move(repeated));
   }
   SY_ASSIGN_OR_RETURN(decoder.ids_,
@@ -245,16 +247,9 @@ absl::Status CachedDecoder::reorder(absl::Span<const int64_t> rows) {
       return absl::InvalidArgumentError(
           absl::StrCat("row ", row, " is outside [0, ", batch_, ")"));
   for (auto &[name, tensor] : inputs_) {
-    if (!absl::StartsWith(name, kPast))
-      continue;
-    SY_ASSIGN_OR_RETURN(HostTensor reordered,
-                        HostTensor::allocate(tensor.dtype(), tensor.shape()));
-    const size_t rowBytes = tensor.byteSize() / batch_;
-    const auto *from = static_cast<const std::byte *>(tensor.data());
-    auto *to = static_cast<std::byte *>(reordered.data());
-    for (int64_t row = 0; row < batch_; ++row)
-      std::memcpy(to + row * rowBytes, from + rows[row] * rowBytes, rowBytes);
-    tensor = std::move(reordered);
+    if (absl::StartsWith(name, kPast)) {
+      SY_ASSIGN_OR_RETURN(tensor, selectRows(tensor, rows));
+    }
   }
   return absl::OkStatus();
 }
