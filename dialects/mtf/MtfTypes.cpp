@@ -6,6 +6,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace switchyard::mtf;
 
@@ -77,6 +79,22 @@ LogicalResult NamedTensorType::verify(function_ref<InFlightDiagnostic()> emitErr
                            << it->second << "' and '" << name << "'";
       }
     }
+  }
+  // Every size, stride and byte offset computed from the type must fit in
+  // 64 bits, also those of an empty tensor's other dimensions.
+  constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 4;
+  int64_t count = 1;
+  for (DimAttr dim : dims) {
+    if (dim.getSize() == 0)
+      continue;
+    if (count > kMaxElements / dim.getSize()) {
+      InFlightDiagnostic diag = emitError() << "tensor [";
+      llvm::interleaveComma(dims, diag, [&](DimAttr each) {
+        diag << each.getName().getValue() << ':' << each.getSize();
+      });
+      return diag << "] is too large to address with 64-bit byte offsets";
+    }
+    count *= dim.getSize();
   }
   return success();
 }

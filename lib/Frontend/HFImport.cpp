@@ -253,12 +253,27 @@ public:
   OwningOpRef<ModuleOp> build();
 
 private:
+  /// The tensor type of `dims`. One too large to address is reported once
+  /// (build() then fails) and stands in with every size 1, so that building
+  /// can go on without overflowing.
+  NamedTensorType tensorType(SmallVector<DimAttr> dims, Type element) {
+    auto report = [&] {
+      return tooLarge ? InFlightDiagnostic()
+                      : emitError(loc) << "config.json: ";
+    };
+    if (failed(NamedTensorType::verify(report, dims, element))) {
+      tooLarge = true;
+      for (DimAttr &dim : dims)
+        dim = DimAttr::get(context, dim.getName(), 1, {});
+    }
+    return NamedTensorType::get(context, dims, element);
+  }
   NamedTensorType type(ArrayRef<Dim> dims, Type element) {
     SmallVector<DimAttr> attrs;
     for (Dim dim : dims)
       attrs.push_back(DimAttr::get(context, builder.getStringAttr(dim.name),
                                    dim.size, {}));
-    return NamedTensorType::get(context, attrs, element);
+    return tensorType(std::move(attrs), element);
   }
   static NamedTensorType typeOf(Value value) {
     return llvm::cast<NamedTensorType>(value.getType());
@@ -286,8 +301,8 @@ private:
     for (DimAttr dim : typeOf(b).getDims())
       if (!typeOf(a).hasDim(dim.getName()))
         dims.push_back(dim);
-    auto result = NamedTensorType::get(context, dims, typeOf(a).getElementType());
-    return BinaryOp::create(builder, loc, result, kind, a, b);
+    return BinaryOp::create(
+        builder, loc, tensorType(dims, typeOf(a).getElementType()), kind, a, b);
   }
   /// `a` op `b` with the result's dimensions in `order`: all those of `a`
   /// and `b`, none else.
@@ -296,9 +311,8 @@ private:
     for (StringRef name : order)
       dims.push_back(typeOf(a).hasDim(name) ? typeOf(a).getDim(name)
                                             : typeOf(b).getDim(name));
-    auto result =
-        NamedTensorType::get(context, dims, typeOf(a).getElementType());
-    return BinaryOp::create(builder, loc, result, kind, a, b);
+    return BinaryOp::create(
+        builder, loc, tensorType(dims, typeOf(a).getElementType()), kind, a, b);
   }
   Value unary(UnaryKind kind, Value x) {
     return UnaryOp::create(builder, loc, x.getType(), kind, x);
@@ -403,6 +417,8 @@ private:
   llvm::StringMap<Value> params;
   SmallVector<Value> outputs;
   SmallVector<std::string> outputNames;
+  /// Whether some tensor was too large to address (reported).
+  bool tooLarge = false;
 };
 
 Value ForwardBuilder::bucketTable(StringRef query, int64_t queries,
@@ -833,6 +849,8 @@ OwningOpRef<ModuleOp> ForwardBuilder::build() {
   for (auto [index, name] : llvm::enumerate(outputNames))
     function.setResultAttr(index, MtfDialect::kNameAttrName,
                            builder.getStringAttr(name));
+  if (tooLarge)
+    return nullptr;
   return module;
 }
 
@@ -851,7 +869,7 @@ switchyard::importHuggingFaceConfig(MLIRContext *context, const Object &json,
            << "batch and sequence lengths must be positive";
   OwningOpRef<ModuleOp> module =
       ForwardBuilder(context, *config, options, location).build();
-  if (failed(mlir::verify(*module)))
+  if (!module || failed(mlir::verify(*module)))
     return failure();
   return module;
 }

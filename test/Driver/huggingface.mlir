@@ -36,6 +36,8 @@
 // RUN: not switchyard compile %t.depth.json 2>&1 | FileCheck %s --check-prefix=DEPTH
 // RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4, "d_kv": 8, "d_ff": 8, "num_heads": 4777777777777777777, "num_layers": 1}' > %t.heads.json
 // RUN: not switchyard compile %t.heads.json 2>&1 | FileCheck %s --check-prefix=HEADS
+// RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4, "d_kv": 32, "d_ff": 8, "num_heads": 100000000000000000, "num_layers": 1}' > %t.huge.json
+// RUN: not switchyard compile %t.huge.json --batch 2 --length 4 2>&1 | FileCheck %s --check-prefix=HUGE
 // RUN: echo '{"model_type": ' > %t.broken.json
 // RUN: not switchyard compile %t.broken.json 2>&1 | FileCheck %s --check-prefix=JSON
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/t5-dense --max-new-tokens 4 2>&1 | FileCheck %s --check-prefix=NOIDS
@@ -91,5 +93,7 @@
 // EXPERTS: error: config.json: 'num_experts' must be positive
 // DEPTH: error: config.json: 'num_decoder_layers' must be at most 256, got 444442
 // HEADS: error: config.json: 'num_heads' x 'd_kv' (4777777777777777777 x 8) does not fit in 64 bits
+// HUGE: error: config.json: tensor [buckets:32, heads:100000000000000000] is too large to address with 64-bit byte offsets
+// HUGE-NOT: error
 // JSON: error: invalid JSON
 // NOIDS: give --input input_ids=FILE.npy with a [batch, length] array

@@ -15,6 +15,23 @@ func.func private @negative_size(!mtf.tensor<[batch:-2], f32>)
 
 // -----
 
+// Sizes whose bytes overflow 64 bits, also where another size is 0 (strides
+// would overflow).
+// expected-error@+1 {{tensor [batch:1152921504606846976, d:2] is too large to address with 64-bit byte offsets}}
+func.func private @too_large(!mtf.tensor<[batch:1152921504606846976, d:2], f32>)
+
+// -----
+
+// expected-error@+1 {{tensor [d:0, batch:1152921504606846976, e:2] is too large to address with 64-bit byte offsets}}
+func.func private @too_large_empty(!mtf.tensor<[d:0, batch:1152921504606846976, e:2], f32>)
+
+// -----
+
+// The largest: 4 bytes per element still addressable.
+func.func private @largest(!mtf.tensor<[batch:576460752303423487, d:4], f32>)
+
+// -----
+
 // expected-error@+1 {{dimension 'batch' names mesh axis 'b' twice}}
 func.func private @axis_twice_in_dim(!mtf.tensor<[batch:8{b, b}], f32>)
 
