@@ -45,6 +45,11 @@ def Mtf_Dialect : Dialect {
     /// Function argument and result attribute: the name an input is given
     /// by, or an output is written under, at run time.
     static constexpr ::llvm::StringLiteral kNameAttrName = "mtf.name";
+    /// Function argument attribute of a run-time i32 input (an i32
+    /// IntegerAttr): the one value exempt from the run-time check of inputs
+    /// that index a gather or a one_hot (Hugging Face's -100 labels).
+    static constexpr ::llvm::StringLiteral kIgnoredIndexAttrName =
+        "mtf.ignored_index";
     /// Function argument and result attribute of partitioned programs: the
     /// global laid-out type whose per-device block the value holds.
     static constexpr ::llvm::StringLiteral kGlobalAttrName = "mtf.global";

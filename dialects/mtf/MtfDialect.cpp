@@ -161,6 +161,33 @@ static LogicalResult verifyNameAttr(Operation *op, Attribute attribute) {
   return success();
 }
 
+/// Checks an `mtf.ignored_index` attribute on argument `argIndex` of `op`,
+/// of type `type`: an i32 integer on a run-time i32 input of a function.
+static LogicalResult verifyIgnoredIndexAttr(Operation *op, unsigned argIndex,
+                                            Type type, Attribute attribute) {
+  auto value = dyn_cast<IntegerAttr>(attribute);
+  if (!value || !value.getType().isSignlessInteger(32))
+    return op->emitError() << "'" << MtfDialect::kIgnoredIndexAttrName
+                           << "' of argument " << argIndex
+                           << " must be an i32 integer, got " << attribute;
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!function)
+    return op->emitError() << "'" << MtfDialect::kIgnoredIndexAttrName
+                           << "' may only be on a function argument";
+  if (function.getArgAttr(argIndex, MtfDialect::kParamAttrName))
+    return op->emitError() << "'" << MtfDialect::kIgnoredIndexAttrName
+                           << "' of argument " << argIndex
+                           << " must be on a run-time input, not on a "
+                              "parameter ('"
+                           << MtfDialect::kParamAttrName << "')";
+  auto tensor = dyn_cast<NamedTensorType>(type);
+  if (!tensor || !tensor.getElementType().isSignlessInteger(32))
+    return op->emitError() << "'" << MtfDialect::kIgnoredIndexAttrName
+                           << "' of argument " << argIndex
+                           << " must be on an i32 !mtf.tensor, got " << type;
+  return success();
+}
+
 /// Checks that `type`, of an argument or result of a function that carries
 /// an `mtf` attribute (a program's entry: mtf.name, mtf.param, mtf.global),
 /// has a mesh if it is laid out. Under a mesh the `mtf.mesh` attribute's
@@ -194,6 +221,8 @@ LogicalResult MtfDialect::verifyRegionArgAttribute(Operation *op,
     return verifyGlobalAttr(op, type, attribute.getValue());
   if (attribute.getName() == kNameAttrName)
     return verifyNameAttr(op, attribute.getValue());
+  if (attribute.getName() == kIgnoredIndexAttrName)
+    return verifyIgnoredIndexAttr(op, argIndex, type, attribute.getValue());
   return op->emitError() << "unknown mtf argument attribute '"
                          << attribute.getName().getValue() << "'";
 }

@@ -162,18 +162,34 @@ private:
   std::shared_ptr<Program> program_;
 };
 
-/// Sets BindingSpec::indexBound of every run-time input whose values reach
-/// the indices of a gather unchanged: through reshapes and collectives,
-/// which only move them.
-void markGatherIndices(Program &program) {
+/// Sets BindingSpec::indexBound, indexDim and indexesGather of every
+/// run-time input whose values reach the indices of a gather (the bound: the
+/// gathered dimension) or of a one_hot (its depth, the result dimension the
+/// indices lack) unchanged: through reshapes and collectives, which only
+/// move them. The smallest bound wins.
+void markIndexInputs(Program &program) {
   std::vector<int> producer(program.values.size(), -1);
   for (size_t i = 0; i < program.ops.size(); ++i)
     for (int result : program.ops[i].results)
       producer[result] = static_cast<int>(i);
   for (const OpSpec &op : program.ops) {
-    if (op.kind != fb::OpKind::Gather)
+    int value = 0;
+    DimSpec bound;
+    if (op.kind == fb::OpKind::Gather) {
+      value = op.operands[1];
+      const TensorSpec &table = program.values[op.operands[0]].type;
+      bound = table.dims[table.find(op.dim)];
+    } else if (op.kind == fb::OpKind::OneHot) {
+      value = op.operands[0];
+      const TensorSpec &indices = program.values[value].type;
+      for (const DimSpec &dim : program.values[op.results[0]].type.dims)
+        if (indices.find(dim.name) < 0)
+          bound = dim;
+    } else {
       continue;
-    int value = op.operands[1];
+    }
+    if (bound.size == 0) // An empty table or depth: nothing to bound.
+      continue;
     while (producer[value] >= 0) {
       const OpSpec &source = program.ops[producer[value]];
       if (source.kind != fb::OpKind::Reshape &&
@@ -183,14 +199,16 @@ void markGatherIndices(Program &program) {
         break;
       value = source.operands[0];
     }
-    const TensorSpec &table = program.values[op.operands[0]].type;
-    const int64_t rows = table.dims[table.find(op.dim)].size;
-    for (BindingSpec &binding : program.inputs)
-      if (!binding.isWeight() && binding.value == value &&
-          (binding.indexBound == 0 || rows < binding.indexBound)) {
-        binding.indexBound = rows;
-        binding.indexDim = op.dim;
+    for (BindingSpec &binding : program.inputs) {
+      if (binding.isWeight() || binding.value != value)
+        continue;
+      if (binding.indexBound == 0 || bound.size < binding.indexBound) {
+        binding.indexBound = bound.size;
+        binding.indexDim = bound.name;
       }
+      if (op.kind == fb::OpKind::Gather)
+        binding.indexesGather = true;
+    }
   }
 }
 
@@ -375,6 +393,12 @@ absl::StatusOr<BindingSpec> Loader::loadBinding(const fb::Binding *binding,
                                    " is not ", parts, " blocks of ",
                                    local.dims[d].size));
   }
+  if (flatbuffers::Optional<int32_t> ignored = binding->ignored_index()) {
+    if (what != "input" || spec.isWeight() || spec.global.dtype != DType::I32)
+      return error(absl::StrCat(where, ": an ignored index (", *ignored,
+                                ") belongs only to a run-time i32 input"));
+    spec.ignoredIndex = *ignored;
+  }
   if (spec.isWeight()) {
     // Every {placeholder} must name a dimension.
     for (size_t open = spec.param.find('{'); open != std::string::npos;
@@ -457,7 +481,7 @@ Loader::load(const std::string &bytes) {
       out->push_back(std::move(spec));
     }
   }
-  markGatherIndices(*program_);
+  markIndexInputs(*program_);
   return program_;
 }
 

@@ -153,23 +153,33 @@ bool weightBytesReused(const Program &program, int input) {
 
 namespace {
 
-/// Checks that every id of `tensor`, which indexes a gathered dimension
-/// (BindingSpec::indexBound), lies in range, naming the first that does not.
+/// Checks that every id of `tensor`, which indexes a gathered or one-hot
+/// dimension (BindingSpec::indexBound), lies in range or is the input's
+/// ignored index where no gather reads it, naming the first that does not.
 absl::Status checkIndices(const BindingSpec &binding, const HostTensor &tensor) {
+  const bool ignores = binding.ignoredIndex && !binding.indexesGather;
   absl::Span<const int32_t> ids = tensor.span<int32_t>();
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] >= 0 && ids[i] < binding.indexBound)
+    if ((ids[i] >= 0 && ids[i] < binding.indexBound) ||
+        (ignores && ids[i] == *binding.ignoredIndex))
       continue;
     std::vector<int64_t> position(tensor.shape().size());
     for (int64_t k = tensor.rank() - 1, rest = i; k >= 0; --k) {
       position[k] = rest % tensor.shape()[k];
       rest /= tensor.shape()[k];
     }
+    std::string ignored;
+    if (ignores)
+      ignored =
+          absl::StrCat(", or is the ignored index ", *binding.ignoredIndex);
+    else if (binding.ignoredIndex && ids[i] == *binding.ignoredIndex)
+      ignored = " (the ignored index, which a gather reading the input has no "
+                "row for)";
     return absl::InvalidArgumentError(absl::StrCat(
         "input '", binding.name, "' holds ", ids[i], " at ",
         shapeToString(position), ", outside [0, ", binding.indexBound,
         "): it indexes dimension '", binding.indexDim, "' of size ",
-        binding.indexBound));
+        binding.indexBound, ignored));
   }
   return absl::OkStatus();
 }

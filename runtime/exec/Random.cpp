@@ -72,7 +72,7 @@ randomInputs(const Executable &executable, uint64_t seed) {
     SY_ASSIGN_OR_RETURN(HostTensor tensor,
                         HostTensor::allocate(binding.global.dtype,
                                              binding.global.shape()));
-    // Ids that index a gather stay inside its table.
+    // Ids that index a gather or a one_hot stay inside its table or depth.
     SY_RETURN_IF_ERROR(fillRandom(
         tensor, engine, 0.5f,
         binding.indexBound > 0 ? int32_t(std::min<int64_t>(32, binding.indexBound))

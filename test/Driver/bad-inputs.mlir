@@ -19,6 +19,21 @@
 // RUN: switchyard compile %t/embed.mlir --mesh b:2 --layout batch:b -o %t/embed.syx
 // RUN: not switchyard run %t/embed.syx --random-weights 1 --input ids=%t/ids/ids.npy 2>&1 | FileCheck %s --check-prefix=IDS
 //
+// Labels feeding a one_hot, split over a mesh: values outside its depth are
+// refused like ids outside a table, except the input's mtf.ignored_index,
+// which survives partitioning and the executable and gives a zero row.
+// RUN: switchyard compile %t/labels.mlir -o %t/labels.syx
+// RUN: switchyard run %t/labels.syx --output %t/labels > /dev/null
+// RUN: switchyard compile %t/one-hot.mlir --mesh b:2 --layout rows:b -o %t/one-hot.syx
+// RUN: switchyard run %t/one-hot.syx --input labels=%t/labels/good.npy --output %t/one-hot.safetensors > /dev/null
+// RUN: switchyard compile %t/expected.mlir -o %t/expected.syx
+// RUN: switchyard run %t/expected.syx --output %t/expected.safetensors > /dev/null
+// RUN: compare-outputs %t/expected.safetensors %t/one-hot.safetensors 0
+// RUN: not switchyard run %t/one-hot.syx --input labels=%t/labels/high.npy 2>&1 | FileCheck %s --check-prefix=LABELS-HIGH
+// RUN: not switchyard run %t/one-hot.syx --input labels=%t/labels/negative.npy 2>&1 | FileCheck %s --check-prefix=LABELS-NEGATIVE
+// RUN: switchyard compile %t/one-hot-strict.mlir -o %t/one-hot-strict.syx
+// RUN: not switchyard run %t/one-hot-strict.syx --input labels=%t/labels/good.npy 2>&1 | FileCheck %s --check-prefix=LABELS-STRICT
+//
 // A checkpoint without the weight, and one whose weight has another shape.
 // RUN: switchyard run %t/ids.syx --output %t/ids.safetensors > /dev/null
 // RUN: not switchyard run %t/embed.syx --weights %t/ids.safetensors --random-inputs 1 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -48,6 +63,9 @@
 // BYTES: switchyard compile: --device-memory '12x' is not a positive byte count such as 16GiB, 512MB or 1048576
 // TRUNCATED: switchyard run: INVALID_ARGUMENT: invalid executable '{{.*}}truncated.syx': the FlatBuffers verifier rejects the file (truncated or corrupt)
 // IDS: switchyard run: INVALID_ARGUMENT: input 'ids' holds 7 at [1], outside [0, 4): it indexes dimension 'vocab' of size 4
+// LABELS-HIGH: switchyard run: INVALID_ARGUMENT: input 'labels' holds 8 at [2], outside [0, 8): it indexes dimension 'classes' of size 8, or is the ignored index -100
+// LABELS-NEGATIVE: switchyard run: INVALID_ARGUMENT: input 'labels' holds -5 at [1], outside [0, 8): it indexes dimension 'classes' of size 8, or is the ignored index -100
+// LABELS-STRICT: switchyard run: INVALID_ARGUMENT: input 'labels' holds -100 at [1], outside [0, 8): it indexes dimension 'classes' of size 8{{$}}
 // MISSING: switchyard run: NOT_FOUND: device 0: the checkpoint has no tensor 'shared'
 // SHAPE: switchyard run: INVALID_ARGUMENT: device 0: weight 'shared' (for input 'arg0') has shape [3, 2], the executable expects [4, 2]
 // EXTRA: switchyard run: INVALID_ARGUMENT: device 0: the checkpoint has 'w_2' but the program stacks 2 of 'w_{experts}' along 'experts': the checkpoint was made for another model
@@ -58,6 +76,47 @@ module {
   func.func @main() -> (!mtf.tensor<[batch:2], i32> {mtf.name = "ids"}) {
     %c = mtf.constant dense<[1, 7]> : tensor<2xi32> to !mtf.tensor<[batch:2], i32>
     return %c : !mtf.tensor<[batch:2], i32>
+  }
+}
+
+//--- labels.mlir
+module {
+  func.func @main() -> (!mtf.tensor<[rows:4], i32> {mtf.name = "good"},
+                        !mtf.tensor<[rows:4], i32> {mtf.name = "high"},
+                        !mtf.tensor<[rows:4], i32> {mtf.name = "negative"}) {
+    %g = mtf.constant dense<[3, -100, 0, 7]> : tensor<4xi32> to !mtf.tensor<[rows:4], i32>
+    %h = mtf.constant dense<[3, -100, 8, 7]> : tensor<4xi32> to !mtf.tensor<[rows:4], i32>
+    %n = mtf.constant dense<[3, -5, 0, -100]> : tensor<4xi32> to !mtf.tensor<[rows:4], i32>
+    return %g, %h, %n : !mtf.tensor<[rows:4], i32>, !mtf.tensor<[rows:4], i32>, !mtf.tensor<[rows:4], i32>
+  }
+}
+
+//--- one-hot.mlir
+module {
+  func.func @main(%labels: !mtf.tensor<[rows:4], i32> {mtf.name = "labels", mtf.ignored_index = -100 : i32})
+      -> (!mtf.tensor<[rows:4, classes:8], f32> {mtf.name = "h"}) {
+    %h = mtf.one_hot %labels : !mtf.tensor<[rows:4], i32> -> !mtf.tensor<[rows:4, classes:8], f32>
+    return %h : !mtf.tensor<[rows:4, classes:8], f32>
+  }
+}
+
+//--- one-hot-strict.mlir
+module {
+  func.func @main(%labels: !mtf.tensor<[rows:4], i32> {mtf.name = "labels"})
+      -> (!mtf.tensor<[rows:4, classes:8], f32> {mtf.name = "h"}) {
+    %h = mtf.one_hot %labels : !mtf.tensor<[rows:4], i32> -> !mtf.tensor<[rows:4, classes:8], f32>
+    return %h : !mtf.tensor<[rows:4, classes:8], f32>
+  }
+}
+
+//--- expected.mlir
+module {
+  func.func @main() -> (!mtf.tensor<[rows:4, classes:8], f32> {mtf.name = "h"}) {
+    %h = mtf.constant dense<[[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+                             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                             [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]]> : tensor<4x8xf32> to !mtf.tensor<[rows:4, classes:8], f32>
+    return %h : !mtf.tensor<[rows:4, classes:8], f32>
   }
 }
 

@@ -29,6 +29,7 @@ using testing::forEachIndex;
 using ::testing::HasSubstr;
 using testing::i32Tensor;
 using testing::ints;
+using ::testing::Not;
 using testing::OpFields;
 using ::testing::Pointwise;
 using testing::ProgramBuilder;
@@ -611,10 +612,144 @@ TEST(ElementwiseTest, GatherOfComputedIdsOutsideTheTable) {
 TEST(ElementwiseTest, OneHot) {
   absl::StatusOr<RunResult> run =
       runUnaryOp(fb::OpKind::OneHot, {}, {{"t", 3}}, {{"e", 4}, {"t", 3}},
-                 i32Tensor({3}, {2, 0, 9}), fb::DType::I32, fb::DType::F32);
+                 i32Tensor({3}, {2, 0, 3}), fb::DType::I32, fb::DType::F32);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_THAT(floats(run->outputs[0].second),
+              ElementsAre(0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1));
+
+  // An input index outside the depth is refused before the run, as for a
+  // gather; one the program computes (here -(-9)) gives a zero row.
+  run = runUnaryOp(fb::OpKind::OneHot, {}, {{"t", 3}}, {{"e", 4}, {"t", 3}},
+                   i32Tensor({3}, {2, 0, 9}), fb::DType::I32, fb::DType::F32);
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("input 'x' holds 9 at [2], outside [0, 4): it indexes "
+                        "dimension 'e' of size 4"));
+  ProgramBuilder p;
+  int x = p.value({{"t", 3}}, fb::DType::I32);
+  int negated = p.value({{"t", 3}}, fb::DType::I32);
+  int r = p.value({{"e", 4}, {"t", 3}});
+  OpFields neg;
+  neg.unary = fb::UnaryKind::Neg;
+  p.op(fb::OpKind::Unary, {x}, {negated}, neg);
+  p.op(fb::OpKind::OneHot, {negated}, {r});
+  p.input("x", x);
+  p.output("r", r);
+  std::map<std::string, HostTensor> inputs;
+  inputs["x"] = i32Tensor({3}, {-2, 0, -9});
+  run = runProgram(p, inputs);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_THAT(floats(run->outputs[0].second),
               ElementsAre(0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
+}
+
+/// labels [rows:5] i32 -> one_hot [rows:5, classes:8] f32, with
+/// `ignoredIndex` as the labels' ignored index if given.
+ProgramBuilder oneHotOfLabels(std::optional<int32_t> ignoredIndex) {
+  ProgramBuilder p;
+  int labels = p.value({{"rows", 5}}, fb::DType::I32);
+  int r = p.value({{"rows", 5}, {"classes", 8}});
+  p.op(fb::OpKind::OneHot, {labels}, {r});
+  p.input("labels", labels);
+  if (ignoredIndex)
+    p.ignoredIndex("labels", *ignoredIndex);
+  p.output("r", r);
+  return p;
+}
+
+TEST(ElementwiseTest, OneHotIgnoredIndex) {
+  // Labels in [0, 8) and the ignored index -100 run; -100 is a zero row.
+  const ProgramBuilder p = oneHotOfLabels(-100);
+  absl::StatusOr<Executable> executable = Executable::loadBytes(p.build());
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  EXPECT_EQ(executable->inputs()[0].indexBound, 8);
+  EXPECT_EQ(executable->inputs()[0].indexDim, "classes");
+  EXPECT_EQ(executable->inputs()[0].ignoredIndex, -100);
+  std::map<std::string, HostTensor> inputs;
+  const std::vector<int32_t> labels = {3, -100, 0, 7, -100};
+  inputs["labels"] = i32Tensor({5}, labels);
+  absl::StatusOr<RunResult> run = runProgram(p, inputs);
+  ASSERT_TRUE(run.ok()) << run.status();
+  std::vector<float> expected(5 * 8, 0.0f);
+  for (int row = 0; row < 5; ++row)
+    if (labels[row] >= 0)
+      expected[row * 8 + labels[row]] = 1.0f;
+  EXPECT_EQ(floats(run->outputs[0].second), expected);
+
+  // Any other value outside the depth is refused, naming the input, the
+  // value, its position, the bound and the ignored index.
+  for (int32_t bad : {8, -5}) {
+    inputs["labels"] = i32Tensor({5}, {3, -100, bad, 7, -100});
+    run = runProgram(p, inputs);
+    EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(run.status().message(),
+                HasSubstr("input 'labels' holds " + std::to_string(bad) +
+                          " at [2], outside [0, 8): it indexes dimension "
+                          "'classes' of size 8, or is the ignored index -100"));
+  }
+}
+
+TEST(ElementwiseTest, OneHotWithoutIgnoredIndexRefusesIt) {
+  std::map<std::string, HostTensor> inputs;
+  inputs["labels"] = i32Tensor({5}, {3, -100, 0, 7, 1});
+  absl::StatusOr<RunResult> run =
+      runProgram(oneHotOfLabels(std::nullopt), inputs);
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("input 'labels' holds -100 at [1], outside [0, 8): it "
+                        "indexes dimension 'classes' of size 8"));
+  EXPECT_THAT(run.status().message(), Not(HasSubstr("ignored")));
+  // Another ignored index does not exempt -100.
+  run = runProgram(oneHotOfLabels(-1), inputs);
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("input 'labels' holds -100 at [1], outside [0, 8): it "
+                        "indexes dimension 'classes' of size 8, or is the "
+                        "ignored index -1"));
+}
+
+TEST(ElementwiseTest, IgnoredIndexOfAnInputAGatherReads) {
+  // ids [l:2] reach a one_hot of depth 6 and, reshaped, a gather from a
+  // table of 4 rows: the smaller bound holds, and a gather has no row for
+  // the ignored index, so it is refused too.
+  ProgramBuilder p;
+  int t = p.value({{"vocab", 4}, {"d", 1}});
+  int ids = p.value({{"l", 2}}, fb::DType::I32);
+  int reshaped = p.value({{"m", 2}}, fb::DType::I32);
+  int hot = p.value({{"l", 2}, {"depth", 6}});
+  int gathered = p.value({{"m", 2}, {"d", 1}});
+  p.op(fb::OpKind::OneHot, {ids}, {hot});
+  p.op(fb::OpKind::Reshape, {ids}, {reshaped});
+  OpFields fields;
+  fields.dim = "vocab";
+  p.op(fb::OpKind::Gather, {t, reshaped}, {gathered}, fields);
+  p.input("table", t);
+  p.input("ids", ids);
+  p.ignoredIndex("ids", -100);
+  p.output("hot", hot);
+  p.output("gathered", gathered);
+  absl::StatusOr<Executable> executable = Executable::loadBytes(p.build());
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  EXPECT_EQ(executable->inputs()[1].indexBound, 4);
+  EXPECT_EQ(executable->inputs()[1].indexDim, "vocab");
+  EXPECT_TRUE(executable->inputs()[1].indexesGather);
+
+  std::map<std::string, HostTensor> inputs;
+  inputs["table"] = f32Tensor({4, 1}, {0, 1, 2, 3});
+  inputs["ids"] = i32Tensor({2}, {3, 1});
+  absl::StatusOr<RunResult> run = runProgram(p, inputs);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_THAT(floats(run->outputs[1].second), ElementsAre(3, 1));
+  for (int32_t bad : {4, -100}) {
+    inputs["ids"] = i32Tensor({2}, {3, bad});
+    run = runProgram(p, inputs);
+    EXPECT_THAT(run.status().message(),
+                HasSubstr("input 'ids' holds " + std::to_string(bad) +
+                          " at [1], outside [0, 4): it indexes dimension "
+                          "'vocab' of size 4"));
+  }
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("(the ignored index, which a gather reading the input "
+                        "has no row for)"));
 }
 
 TEST(ElementwiseTest, Cumsum) {

@@ -115,6 +115,21 @@ TEST(ExecutableLoadTest, BindingIndexOutOfRange) {
               HasSubstr("output 'z': value 9 is not a value index"));
 }
 
+TEST(ExecutableLoadTest, IgnoredIndexOnlyOnRunTimeI32Inputs) {
+  ProgramBuilder p = reluProgram();
+  p.ignoredIndex("x", -100);
+  EXPECT_THAT(loadError(p.build()),
+              HasSubstr("input 'x': an ignored index (-100) belongs only to a "
+                        "run-time i32 input"));
+  ProgramBuilder q;
+  int w = q.value({{"d", 4}}, fb::DType::I32);
+  q.input("w", w, {}, "weight");
+  q.ignoredIndex("w", -1);
+  EXPECT_THAT(loadError(q.build()),
+              HasSubstr("input 'w': an ignored index (-1) belongs only to a "
+                        "run-time i32 input"));
+}
+
 TEST(ExecutableLoadTest, OffsetOutsideArena) {
   ProgramBuilder p = reluProgram();
   EXPECT_THAT(loadError(p.build(executable::kFormatVersion, 100)),

@@ -81,6 +81,12 @@ public:
     inputs_.push_back(
         {std::move(name), value, std::move(axes), std::move(param)});
   }
+  /// Gives input `name` (added before) the ignored index `value`.
+  void ignoredIndex(const std::string &name, int32_t value) {
+    for (BindingRecord &r : inputs_)
+      if (r.name == name)
+        r.ignoredIndex = value;
+  }
   void output(std::string name, int value,
               std::vector<std::vector<int>> axes = {}) {
     outputs_.push_back({std::move(name), value, std::move(axes), ""});
@@ -146,7 +152,9 @@ public:
                                                                   : 0];
         list.push_back(fb::CreateBinding(
             b, b.CreateString(r.name), r.value, type(v.dims, v.dtype, &r.axes),
-            r.param.empty() ? 0 : b.CreateString(r.param)));
+            r.param.empty() ? 0 : b.CreateString(r.param),
+            r.ignoredIndex ? flatbuffers::Optional<int32_t>(*r.ignoredIndex)
+                           : flatbuffers::nullopt));
       }
       return b.CreateVector(list);
     };
@@ -176,6 +184,7 @@ private:
     int value;
     std::vector<std::vector<int>> axes;
     std::string param;
+    std::optional<int32_t> ignoredIndex;
   };
 
   std::vector<std::pair<std::string, int64_t>> mesh_;

@@ -19,8 +19,9 @@
 #include "absl/types/span.h"
 
 #include <cstdint>
-#include <memory>
 #include <initializer_list>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,12 +62,19 @@ struct BindingSpec {
   /// The checkpoint tensor name, with `{dim}` placeholders for dimensions
   /// stacked from one tensor per index; empty for run-time inputs.
   std::string param;
-  /// A run-time i32 input whose values index the table of a gather
-  /// (directly, or through reshapes and collectives): the size of the
-  /// gathered dimension, which every value must lie below, and its name.
-  /// Found at load; 0 where the input feeds no gather.
+  /// A run-time i32 input whose values index the table of a gather or the
+  /// depth of a one_hot (directly, or through reshapes and collectives):
+  /// the size of the gathered or depth dimension, which every value must
+  /// lie below, and its name; the smallest where it indexes several. Found
+  /// at load; 0 where the input feeds neither.
   int64_t indexBound = 0;
   std::string indexDim;
+  /// Whether the values index a gather (not only one_hots): a gather has no
+  /// row for the ignored index, so there it is refused too.
+  bool indexesGather = false;
+  /// The one value exempt from the index check (mtf.ignored_index; Hugging
+  /// Face's -100 labels), which a one_hot encodes as a zero row.
+  std::optional<int32_t> ignoredIndex;
 
   bool isWeight() const { return !param.empty(); }
   /// For each global dimension, whether `param` stacks one checkpoint

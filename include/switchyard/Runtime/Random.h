@@ -31,7 +31,8 @@ namespace switchyard::runtime {
 randomWeights(const Executable &executable, uint64_t seed);
 
 /// Every run-time input of the executable, as a random global tensor; ids
-/// that index a gather (BindingSpec::indexBound) lie inside its table.
+/// that index a gather or a one_hot (BindingSpec::indexBound) lie inside its
+/// table or depth.
 [[nodiscard]] absl::StatusOr<std::map<std::string, HostTensor>>
 randomInputs(const Executable &executable, uint64_t seed);
 

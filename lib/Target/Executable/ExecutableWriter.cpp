@@ -617,8 +617,14 @@ FailureOr<std::string> Writer::write(ExecutableStats *stats) {
     if (failed(type))
       return failure();
     std::string param = getString(mtf::MtfDialect::kParamAttrName);
+    flatbuffers::Optional<int32_t> ignoredIndex = flatbuffers::nullopt;
+    if (attrs)
+      if (auto ignored =
+              attrs.getAs<IntegerAttr>(mtf::MtfDialect::kIgnoredIndexAttrName))
+        ignoredIndex = static_cast<int32_t>(ignored.getInt());
     return exe::CreateBindingDirect(builder, name.c_str(), index, *type,
-                                    param.empty() ? nullptr : param.c_str());
+                                    param.empty() ? nullptr : param.c_str(),
+                                    ignoredIndex);
   };
   std::vector<flatbuffers::Offset<exe::Binding>> inputs, outputs;
   for (BlockArgument argument : body.getArguments()) {

@@ -503,3 +503,33 @@ func.func @result_laid_out_without_mesh(%x: !mtf.tensor<[batch:8], f32>)
   %y = mtf.relayout %x : !mtf.tensor<[batch:8], f32> -> !mtf.tensor<[batch:8{b}], f32>
   return %y : !mtf.tensor<[batch:8{b}], f32>
 }
+
+// -----
+
+// expected-error@+1 {{'mtf.ignored_index' of argument 0 must be an i32 integer, got -100 : i64}}
+func.func private @ignored_index_i64(!mtf.tensor<[rows:4], i32> {mtf.name = "labels", mtf.ignored_index = -100 : i64})
+
+// -----
+
+// expected-error@+1 {{'mtf.ignored_index' of argument 0 must be an i32 integer, got "-100"}}
+func.func private @ignored_index_string(!mtf.tensor<[rows:4], i32> {mtf.ignored_index = "-100"})
+
+// -----
+
+// expected-error@+1 {{'mtf.ignored_index' of argument 0 must be on a run-time input, not on a parameter ('mtf.param')}}
+func.func private @ignored_index_on_param(!mtf.tensor<[rows:4], i32> {mtf.param = "w", mtf.ignored_index = -100 : i32})
+
+// -----
+
+// expected-error@+1 {{'mtf.ignored_index' of argument 1 must be on an i32 !mtf.tensor, got '!mtf.tensor<[rows:4], f32>'}}
+func.func private @ignored_index_on_f32(!mtf.tensor<[rows:4], i32>, !mtf.tensor<[rows:4], f32> {mtf.name = "x", mtf.ignored_index = -100 : i32})
+
+// -----
+
+// expected-error@+1 {{'mtf.ignored_index' of argument 0 must be on an i32 !mtf.tensor, got 'tensor<4xi32>'}}
+func.func private @ignored_index_on_builtin(tensor<4xi32> {mtf.ignored_index = -100 : i32})
+
+// -----
+
+// expected-error@+1 {{unknown mtf result attribute 'mtf.ignored_index'}}
+func.func private @ignored_index_on_result() -> (!mtf.tensor<[rows:4], i32> {mtf.ignored_index = -100 : i32})

@@ -172,6 +172,17 @@ func.func @stacked_parameter(%w: !mtf.tensor<[experts:4, d_ff:8, d_model:4], f32
 
 // -----
 
+// A run-time i32 input with the one value exempt from the index check.
+// CHECK-LABEL: func.func @ignored_index
+// CHECK-SAME: {mtf.ignored_index = -100 : i32, mtf.name = "labels"}
+func.func @ignored_index(%labels: !mtf.tensor<[rows:4], i32> {mtf.name = "labels", mtf.ignored_index = -100 : i32})
+    -> !mtf.tensor<[rows:4, classes:8], f32> {
+  %h = mtf.one_hot %labels : !mtf.tensor<[rows:4], i32> -> !mtf.tensor<[rows:4, classes:8], f32>
+  return %h : !mtf.tensor<[rows:4, classes:8], f32>
+}
+
+// -----
+
 // Layout changes and the SPMD boundary of partitioned programs.
 // CHECK-LABEL: func.func @relayout_and_views
 // CHECK-SAME: {mtf.global = !mtf.tensor<[batch:8{b}, d:4], f32>}
