@@ -19,8 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   options.batch = 2;
   options.length = 4;
   options.targetLength = 3;
-  // Every program kind, picked by the input's size.
+  // Every program kind, the forward one with and without labels, picked by
+  // the input's size.
   options.program = static_cast<switchyard::HFProgram>(size % 3);
+  options.labels =
+      options.program == switchyard::HFProgram::Forward && size % 2 == 1;
   auto module = switchyard::importHuggingFaceConfigText(
       context, llvm::StringRef(reinterpret_cast<const char *>(data), size),
       options, mlir::UnknownLoc::get(context));

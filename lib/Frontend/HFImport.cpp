@@ -49,6 +49,8 @@ struct Config {
   bool scaleDecoderOutput = true;
   int64_t numExperts = 0, expertCapacity = 0;
   bool routerBias = false, routerBf16 = false;
+  /// The router losses' weights in the total loss (§5.6).
+  double zLossCoef = 0.001, auxLossCoef = 0.001;
   int64_t encoderSparseStep = 0, decoderSparseStep = 0;
 
   /// Whether block `index` of a stack with sparse step `step` is sparse (§3.2).
@@ -187,6 +189,17 @@ FailureOr<Config> parseConfig(const Object &json, Location loc,
   SY_READ(config.numExperts, positive("num_experts", 8, false));
   SY_READ(config.expertCapacity, integer("expert_capacity", 64, false));
   config.routerBias = json.getBoolean("router_bias").value_or(false);
+  for (auto [key, coef] :
+       {std::pair<StringRef, double *>{"router_z_loss_coef", &config.zLossCoef},
+        {"router_aux_loss_coef", &config.auxLossCoef}}) {
+    if (const llvm::json::Value *value = json.get(key);
+        value && value->kind() != llvm::json::Value::Null) {
+      std::optional<double> number = value->getAsNumber();
+      if (!number || !std::isfinite(*number))
+        return fail("'" + key + "' must be a finite number");
+      *coef = *number;
+    }
+  }
   StringRef routerDtype = json.getString("router_dtype").value_or("float32");
   if (routerDtype == "bfloat16")
     config.routerBf16 = true;
@@ -284,6 +297,13 @@ private:
         builder.getNamedAttr(attrName, builder.getStringAttr(value))));
     return arg;
   }
+  void addArgAttr(Value arg, StringRef name, Attribute value) {
+    DictionaryAttr &attrs =
+        argAttrs[llvm::cast<BlockArgument>(arg).getArgNumber()];
+    NamedAttrList list(attrs);
+    list.set(name, value);
+    attrs = list.getDictionary(context);
+  }
   /// The weight called `name` (bound once, however often it is used).
   Value param(StringRef name, ArrayRef<Dim> dims) {
     auto [it, inserted] = params.try_emplace(name);
@@ -316,6 +336,14 @@ private:
   }
   Value unary(UnaryKind kind, Value x) {
     return UnaryOp::create(builder, loc, x.getType(), kind, x);
+  }
+  /// `kind` of `x` over every dimension but `kept`.
+  Value reduce(ReduceKind kind, Value x, ArrayRef<StringRef> kept) {
+    SmallVector<DimAttr> dims;
+    for (StringRef name : kept)
+      dims.push_back(typeOf(x).getDim(name));
+    return ReduceOp::create(
+        builder, loc, tensorType(dims, typeOf(x).getElementType()), kind, x);
   }
   Value reshape(Value x, ArrayRef<Dim> dims) {
     return ReshapeOp::create(builder, loc,
@@ -400,7 +428,13 @@ private:
                     SmallVectorImpl<Value> &routerLogits);
   /// The logits of the decoder output `x` (§4.9).
   Value lmHead(Value x);
-  void addLosses(StringRef stack, ArrayRef<Value> logits, StringRef tokenDim);
+  /// The mean over positions whose label is not ignored of -log
+  /// softmax(logits)[label] (§5.6); `labels` [batch, target_length].
+  Value crossEntropy(Value logits, Value labels);
+  /// Adds the stack's router z-loss and load-balancing loss as outputs and
+  /// returns them, or nulls without sparse blocks.
+  std::pair<Value, Value> addLosses(StringRef stack, ArrayRef<Value> logits,
+                                    StringRef tokenDim);
   void output(Value value, const Twine &name) {
     outputs.push_back(value);
     outputNames.push_back(name.str());
@@ -769,17 +803,41 @@ Value ForwardBuilder::lmHead(Value x) {
                             {"vocab", config.vocab}});
 }
 
-void ForwardBuilder::addLosses(StringRef stack, ArrayRef<Value> logits,
-                               StringRef tokenDim) {
+Value ForwardBuilder::crossEntropy(Value logits, Value labels) {
+  SmallVector<StringRef> positions = {"batch", "target_length"};
+  // log-sum-exp with the largest logit taken out first.
+  Value largest = reduce(ReduceKind::max, logits, positions);
+  Value sumExp =
+      reduce(ReduceKind::sum,
+             unary(UnaryKind::exp, binary(BinaryKind::sub, logits, largest)),
+             positions);
+  Value logSumExp =
+      binary(BinaryKind::add, unary(UnaryKind::log, sumExp), largest);
+  // An ignored label (-100) is a row of zeros: it picks no logit and is
+  // not counted.
+  Value picks = OneHotOp::create(builder, loc, logits.getType(), labels);
+  Value labelLogit = reduce(ReduceKind::sum,
+                            binary(BinaryKind::mul, logits, picks), positions);
+  Value counted = reduce(ReduceKind::sum, picks, positions);
+  Value negLogLikelihood = binary(
+      BinaryKind::mul, binary(BinaryKind::sub, logSumExp, labelLogit), counted);
+  return binary(BinaryKind::div, reduce(ReduceKind::sum, negLogLikelihood, {}),
+                reduce(ReduceKind::sum, counted, {}));
+}
+
+std::pair<Value, Value> ForwardBuilder::addLosses(StringRef stack,
+                                                  ArrayRef<Value> logits,
+                                                  StringRef tokenDim) {
   if (logits.empty())
-    return;
-  output(moe::ZLossOp::create(builder, loc, logits,
-                              builder.getStringAttr("experts")),
-         stack + "_z_loss");
-  output(moe::LoadBalancingLossOp::create(builder, loc, logits,
-                                          builder.getStringAttr(tokenDim),
-                                          builder.getStringAttr("experts")),
-         stack + "_aux_loss");
+    return {};
+  Value zLoss = moe::ZLossOp::create(builder, loc, logits,
+                                     builder.getStringAttr("experts"));
+  Value auxLoss = moe::LoadBalancingLossOp::create(
+      builder, loc, logits, builder.getStringAttr(tokenDim),
+      builder.getStringAttr("experts"));
+  output(zLoss, stack + "_z_loss");
+  output(auxLoss, stack + "_aux_loss");
+  return {zLoss, auxLoss};
 }
 
 OwningOpRef<ModuleOp> ForwardBuilder::build() {
@@ -806,13 +864,39 @@ OwningOpRef<ModuleOp> ForwardBuilder::build() {
   case HFProgram::Forward: {
     Value inputIds = input("input_ids", {batch, length});
     Value mask = cast(input("attention_mask", {batch, length}), f32);
-    Value decoderIds = input("decoder_input_ids",
-                             {batch, {"target_length", options.targetLength}});
+    Dim target{"target_length", options.targetLength};
+    Value decoderIds = input("decoder_input_ids", {batch, target});
+    Value labels;
+    if (options.labels) {
+      // -100 marks a position without a label (§5.6).
+      labels = input("labels", {batch, target});
+      addArgAttr(labels, MtfDialect::kIgnoredIndexAttrName,
+                 builder.getI32IntegerAttr(-100));
+    }
     Value encoderOut = encoder(inputIds, mask, encoderLogits);
     Value logits = lmHead(decoder(decoderIds, encoderOut, mask, decoderLogits));
     leading({{logits, "logits"}, {encoderOut, "encoder_last_hidden_state"}});
-    addLosses("encoder", encoderLogits, "length");
-    addLosses("decoder", decoderLogits, "target_length");
+    auto [encoderZ, encoderAux] = addLosses("encoder", encoderLogits, "length");
+    auto [decoderZ, decoderAux] =
+        addLosses("decoder", decoderLogits, "target_length");
+    if (labels) {
+      // loss = CE + z coef x (z losses) + aux coef x (aux losses), §5.6.
+      Value crossEntropyLoss = crossEntropy(logits, labels);
+      Value total = crossEntropyLoss;
+      for (auto [encoderLoss, decoderLoss, coef] :
+           {std::tuple(encoderZ, decoderZ, config.zLossCoef),
+            std::tuple(encoderAux, decoderAux, config.auxLossCoef)}) {
+        Value sum = encoderLoss && decoderLoss
+                        ? binary(BinaryKind::add, encoderLoss, decoderLoss)
+                        : (encoderLoss ? encoderLoss : decoderLoss);
+        if (sum)
+          total = binary(
+              BinaryKind::add, total,
+              binary(BinaryKind::mul, sum, scalar(static_cast<float>(coef))));
+      }
+      output(total, "loss");
+      output(crossEntropyLoss, "cross_entropy");
+    }
     break;
   }
   case HFProgram::Encoder: {

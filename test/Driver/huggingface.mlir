@@ -1,7 +1,7 @@
 // Hugging Face models through the driver: compile a config directory for a
 // mesh and run it with its checkpoint, generate greedily, and reject bad
 // configs with a clear error.
-// RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --batch 4 --length 12 --target-length 6 --mesh b:2,e:2 --layout 'batch:b;experts:e' -o %t.syx
+// RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --batch 4 --length 12 --target-length 6 --labels --mesh b:2,e:2 --layout 'batch:b;experts:e' -o %t.syx
 // RUN: switchyard run %t.syx --weights %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors | FileCheck %s --check-prefix=RAN
 // RUN: switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 6 --timing | FileCheck %s --check-prefixes=GEN,TIMING
 // Sampling from the top token alone is greedy; sampling options need
@@ -19,6 +19,8 @@
 // RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program encoder --batch 4 --length 12 -o %t.encoder.syx --print-ir - | FileCheck %s --check-prefix=ENCODER
 // RUN: switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program decoder-step --batch 4 --length 12 --target-length 6 --mesh b:2 --layout 'batch:b' -o %t.step.syx --print-ir - | FileCheck %s --check-prefix=STEP
 // RUN: not switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program decoder 2>&1 | FileCheck %s --check-prefix=PROGRAM
+// RUN: not switchyard compile %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --program encoder --labels 2>&1 | FileCheck %s --check-prefix=LABELSPROGRAM
+// RUN: not switchyard compile %s --labels 2>&1 | FileCheck %s --check-prefix=LABELSMLIR
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --max-new-tokens 0 2>&1 | FileCheck %s --check-prefix=NONEW
 // RUN: echo '{"model_type": "bert", "vocab_size": 8}' > %t.bert.json
 // RUN: not switchyard compile %t.bert.json 2>&1 | FileCheck %s --check-prefix=TYPE
@@ -38,6 +40,9 @@
 // RUN: not switchyard compile %t.heads.json 2>&1 | FileCheck %s --check-prefix=HEADS
 // RUN: echo '{"model_type": "t5", "vocab_size": 8, "d_model": 4, "d_kv": 32, "d_ff": 8, "num_heads": 100000000000000000, "num_layers": 1}' > %t.huge.json
 // RUN: not switchyard compile %t.huge.json --batch 2 --length 4 2>&1 | FileCheck %s --check-prefix=HUGE
+// RUN: echo '{"model_type": "switch_transformers", "vocab_size": 8, "d_model": 4, "d_kv": 2, "d_ff": 8, "num_heads": 2, "num_layers": 1, "router_z_loss_coef": "high"}' > %t.coef.json
+// RUN: not switchyard compile %t.coef.json 2>&1 | FileCheck %s --check-prefix=COEF
+// RUN: switchyard compile %switchyard_src_root/test/HF/data/t5-dense --batch 4 --length 12 --target-length 6 --labels -o %t.labels.syx --print-ir - | FileCheck %s --check-prefix=LABELSIR
 // RUN: echo '{"model_type": ' > %t.broken.json
 // RUN: not switchyard compile %t.broken.json 2>&1 | FileCheck %s --check-prefix=JSON
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/t5-dense --max-new-tokens 4 2>&1 | FileCheck %s --check-prefix=NOIDS
@@ -45,6 +50,8 @@
 // RAN: ran on 4 CPU devices
 // RAN: logits [4, 6, 64] f32
 // RAN: encoder_expert_index.1 [4, 12] i32
+// RAN: loss [] f32  mean 11.1426
+// RAN-NEXT: cross_entropy [] f32  mean 10.9972
 
 // GEN: [0, 43, 63, 0, 19, 19, 17]
 // GEN-NEXT: [0, 1, 0, 0, 0, 0, 0]
@@ -74,6 +81,8 @@
 // STEP: moe.route {{.*}} capacity(1)
 
 // PROGRAM: switchyard compile: unknown --program 'decoder'; expected forward, encoder or decoder-step
+// LABELSPROGRAM: switchyard compile: --labels needs the forward program
+// LABELSMLIR: switchyard compile: --labels applies to Hugging Face models, not to
 // NONEW: --max-new-tokens must be at least 1, got 0
 // NOSAMPLE: switchyard generate: INVALID_ARGUMENT: --top-p needs --do-sample
 // BEAM: [0, 19, 25, 26, 54, 61, 48]
@@ -95,5 +104,12 @@
 // HEADS: error: config.json: 'num_heads' x 'd_kv' (4777777777777777777 x 8) does not fit in 64 bits
 // HUGE: error: config.json: tensor [buckets:32, heads:100000000000000000] is too large to address with 64-bit byte offsets
 // HUGE-NOT: error
+// COEF: error: config.json: 'router_z_loss_coef' must be a finite number
 // JSON: error: invalid JSON
+
+// LABELSIR-LABEL: func.func @main(
+// LABELSIR-SAME: mtf.ignored_index = -100 : i32, mtf.name = "labels"}
+// LABELSIR-SAME: mtf.name = "loss"
+// LABELSIR-SAME: mtf.name = "cross_entropy"
+// LABELSIR: mtf.one_hot
 // NOIDS: give --input input_ids=FILE.npy with a [batch, length] array

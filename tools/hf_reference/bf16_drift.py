@@ -7,7 +7,8 @@ outputs (expected.safetensors):
     router), on one device and on the mesh b:2,e:2,m:2;
   - transformers' own model cast to bfloat16 (model.to(torch.bfloat16)).
 Prints the largest difference relative to max(1, largest |expected|) of the
-logits, hidden states and router logits, of the losses, and how many expert
+logits, hidden states and router logits, of the losses (router losses,
+cross-entropy and total loss with the test labels), and how many expert
 choices and drops differ.
 
 Run:  python3 tools/hf_reference/bf16_drift.py [--switchyard build/bin/switchyard]
@@ -41,7 +42,7 @@ def drift(expected, got):
             mismatches += int((a != b).sum())
             continue
         rel = np.abs(a - b).max() / max(np.abs(a).max(), 1.0)
-        if "_loss" in name:
+        if "_loss" in name or name in ("loss", "cross_entropy"):
             losses = max(losses, rel)
         else:
             values = max(values, rel)
@@ -53,7 +54,7 @@ def switchyard_bf16(switchyard, model_dir, inputs, mesh_args, work):
     target = inputs["decoder_input_ids"].shape[1]
     exe, out = os.path.join(work, "m.syx"), os.path.join(work, "out.safetensors")
     subprocess.run([switchyard, "compile", model_dir, "--batch", str(batch), "--length", str(length),
-                    "--target-length", str(target), "--precision", "bf16", "-o", exe] + mesh_args,
+                    "--target-length", str(target), "--labels", "--precision", "bf16", "-o", exe] + mesh_args,
                    check=True, stdout=subprocess.DEVNULL)
     subprocess.run([switchyard, "run", exe, "--weights", os.path.join(model_dir, "model.safetensors"),
                     "--input", os.path.join(model_dir, "inputs.safetensors"), "--output", out],

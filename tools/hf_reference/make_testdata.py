@@ -7,14 +7,15 @@ test/HF/data/<case>/:
 
   config.json, model.safetensors   save_pretrained (safetensors)
   inputs.safetensors                int32: input_ids [B,S], attention_mask [B,S],
-                                    decoder_input_ids [B,T]
+                                    decoder_input_ids [B,T], labels [B,T]
   expected.safetensors              see README.md next to this script
   README                            what the case exercises
 
 The semantics are those of /work/shared/HF-SWITCH-SEMANTICS.md (transformers
 5.24), including Switchyard's choices of section 0: router losses are the
 formulas 5.3/5.4 for every stack (also where HF returns 0 because the sparse
-step is 1), and greedy generation and beam search use HF's default cached
+step is 1), also inside the total `loss` (cross-entropy plus the weighted
+router losses), and greedy generation and beam search use HF's default cached
 generate.
 
 Run:  python3 tools/hf_reference/make_testdata.py [--out test/HF/data] [--only NAME ...]
@@ -66,11 +67,13 @@ CASES = {
         kind="switch",
         config=dict(num_experts=4, num_layers=4, num_decoder_layers=4, d_ff=32,
                     num_sparse_encoder_layers=2, num_sparse_decoder_layers=2,
-                    expert_capacity=3, router_bias=True, relative_attention_max_distance=8),
+                    expert_capacity=3, router_bias=True, relative_attention_max_distance=8,
+                    router_z_loss_coef=0.01, router_aux_loss_coef=0.02),
         B=4, S=11, T=6, pad=[0, 0, 0, 0], drops=True,
         readme="4 experts, 4+4 blocks with sparse step 2 (sparse blocks 1 and 3 pooled in the losses),\n"
                "capacity 3 drops tokens, router bias on, d_ff 32, relative_attention_max_distance 8 < S\n"
-               "so the log buckets clamp. No padding.\n"),
+               "so the log buckets clamp. No padding. Non-default loss weights router_z_loss_coef 0.01,\n"
+               "router_aux_loss_coef 0.02 (they only enter `loss`).\n"),
     "switch-e8-nodrop-step2-gelu": dict(
         kind="switch",
         config=dict(num_experts=8, d_kv=12, d_ff=48, num_sparse_encoder_layers=1, num_sparse_decoder_layers=1,
@@ -152,8 +155,19 @@ def build(case, seed):
             input_ids[b, S - p:] = cfg["pad_token_id"]
     decoder_input_ids = torch.randint(2, V, (B, T), generator=g)
     decoder_input_ids[:, 0] = cfg["decoder_start_token_id"]
+    # Labels: the decoder inputs shifted left, then eos (even rows) or -100
+    # (ignored, odd rows) last; no RNG draws, so HF's _shift_right(labels) is
+    # exactly decoder_input_ids (section 4.10).
+    labels = torch.empty_like(decoder_input_ids)
+    labels[:, :-1] = decoder_input_ids[:, 1:]
+    labels[0::2, -1] = cfg["eos_token_id"]
+    labels[1::2, -1] = -100
+    shifted = torch.cat([torch.full_like(labels[:, :1], cfg["decoder_start_token_id"]), labels[:, :-1]], dim=1)
+    shifted = shifted.masked_fill(shifted == -100, cfg["pad_token_id"])
+    assert torch.equal(shifted, decoder_input_ids)
+    assert torch.equal(model._shift_right(labels), decoder_input_ids)
     return config, model, dict(input_ids=input_ids, attention_mask=attention_mask,
-                               decoder_input_ids=decoder_input_ids)
+                               decoder_input_ids=decoder_input_ids, labels=labels)
 
 
 def sparse_blocks(n, step):
@@ -202,10 +216,10 @@ def run_case(name, case, out_root, seed):
                     captured[mname] = out[0].detach().clone()
                 hooks.append(mod.register_forward_hook(hook))
 
+    fwd = dict(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
     with torch.no_grad():
         kw = dict(output_router_logits=True) if is_switch else {}
-        out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
-                    decoder_input_ids=inputs["decoder_input_ids"], return_dict=True, **kw)
+        out = model(**fwd, decoder_input_ids=inputs["decoder_input_ids"], return_dict=True, **kw)
     for h in hooks:
         h.remove()
 
@@ -262,6 +276,43 @@ def run_case(name, case, out_root, seed):
         info["min_router_prob_margin"] = min_router_margin
         if min_router_margin < ROUTER_MARGIN:
             return None, f"router margin {min_router_margin:.2e}"
+
+    # Losses with labels (section 5). cross_entropy: HF's loss without router
+    # logits (plain CE over labels != -100); loss: CE plus the weighted formula
+    # router losses of every stack (section 0), whatever the sparse step.
+    labels = inputs["labels"]
+    with torch.no_grad():
+        ce_out = model(**fwd, decoder_input_ids=inputs["decoder_input_ids"], labels=labels,
+                       output_router_logits=False, return_dict=True)
+        shifted_out = model(**fwd, labels=labels, return_dict=True)
+    assert torch.equal(ce_out.logits, out.logits), name
+    assert torch.equal(shifted_out.logits, out.logits), name  # labels shifted right == decoder_input_ids
+    assert torch.equal(shifted_out.loss, ce_out.loss), name
+    ce = ce_out.loss.float().reshape(())
+    keep = labels != -100
+    own_ce = -torch.log_softmax(out.logits.float(), dim=-1)[keep].gather(
+        -1, labels[keep].unsqueeze(-1)).mean()
+    assert torch.allclose(own_ce, ce, rtol=1e-6, atol=0), (name, own_ce, ce)
+    z_coef = getattr(config, "router_z_loss_coef", 0.001)
+    aux_coef = getattr(config, "router_aux_loss_coef", 0.001)
+    loss = ce
+    if is_switch:
+        zero = torch.zeros((), dtype=torch.float32)
+        z_sum = sum((expected[f"{s}_z_loss"] for s in ("encoder", "decoder") if f"{s}_z_loss" in expected), zero)
+        aux_sum = sum((expected[f"{s}_aux_loss"] for s in ("encoder", "decoder") if f"{s}_aux_loss" in expected), zero)
+        loss = ce + z_coef * z_sum + aux_coef * aux_sum  # the order of MS:1070-1073
+        if config.encoder_sparse_step > 1 and config.decoder_sparse_step > 1:
+            with torch.no_grad():
+                hf = model(**fwd, decoder_input_ids=inputs["decoder_input_ids"], labels=labels,
+                           output_router_logits=True, return_dict=True)
+            assert torch.allclose(hf.loss.float(), loss, rtol=1e-6, atol=0), (name, hf.loss, loss)
+            info["hf_loss_checked"] = True
+        info["router_z_loss_coef"] = z_coef
+        info["router_aux_loss_coef"] = aux_coef
+    expected["cross_entropy"] = ce.clone().contiguous()
+    expected["loss"] = loss.float().reshape(()).clone().contiguous()
+    info["cross_entropy"] = float(ce)
+    info["loss"] = float(expected["loss"])
 
     # Greedy generation with HF's default (cached) generate, section 6.1/6.2.
     assert config.num_decoder_layers <= config.num_layers  # avoids the section 6.3 crash
@@ -342,8 +393,7 @@ def run_case(name, case, out_root, seed):
     cls = type(model)
     with torch.no_grad():
         re = cls.from_pretrained(d).float().eval()
-        out2 = re(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
-                  decoder_input_ids=inputs["decoder_input_ids"], return_dict=True)
+        out2 = re(**fwd, decoder_input_ids=inputs["decoder_input_ids"], return_dict=True)
     assert torch.allclose(out2.logits, out.logits, rtol=1e-5, atol=1e-5), f"{name}: reload differs"
     info["greedy_ids"] = seq.tolist()
     return info, None

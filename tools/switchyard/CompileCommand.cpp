@@ -71,12 +71,20 @@ static cl::opt<std::string> programKind(
              "key/value cache of --target-length positions)"),
     cl::value_desc("kind"), cl::init("forward"), cl::sub(compileCommand),
     cl::cat(compileCategory));
+static cl::opt<bool> withLabels(
+    "labels",
+    cl::desc("Hugging Face models, forward program: also take 'labels' "
+             "[batch, target_length] (-100 ignores a position) and return "
+             "'loss' (cross-entropy plus the router losses times the config's "
+             "router_z_loss_coef and router_aux_loss_coef) and "
+             "'cross_entropy'"),
+    cl::sub(compileCommand), cl::cat(compileCategory));
 static cl::opt<std::string> precision(
     "precision",
     cl::desc("Element type of everything but the router: f32 (as the model "
              "is written), bf16 or f16. The router, its softmax and the "
-             "losses stay float32 (selective precision); weights convert at "
-             "load; inputs and outputs keep their types"),
+             "router losses stay float32 (selective precision); weights "
+             "convert at load; inputs and outputs keep their types"),
     cl::value_desc("type"), cl::init("f32"), cl::sub(compileCommand),
     cl::cat(compileCategory));
 static cl::opt<bool> printStats(
@@ -183,8 +191,12 @@ int runCompile() {
              << "'; expected forward, encoder or decoder-step\n";
       return 1;
     }
+    if (withLabels && *program != HFProgram::Forward) {
+      errs() << "switchyard compile: --labels needs the forward program\n";
+      return 1;
+    }
     HFImportOptions importOptions{batchSize, encoderLength, decoderLength,
-                                  *program};
+                                  *program, withLabels};
     // A model directory's checkpoint says whether the head is untied.
     std::optional<runtime::Checkpoint> checkpoint;
     if (sys::fs::is_directory(modelPath))
@@ -200,6 +212,12 @@ int runCompile() {
       return 1;
     module = std::move(*imported);
   } else {
+    if (withLabels) {
+      errs() << "switchyard compile: --labels applies to Hugging Face models, "
+                "not to '"
+             << modelPath << "'\n";
+      return 1;
+    }
     std::string error;
     auto file = mlir::openInputFile(modelPath, &error);
     if (!file) {

@@ -48,6 +48,9 @@ struct HFImportOptions {
   /// holds).
   int64_t targetLength = 8;
   HFProgram program = HFProgram::Forward;
+  /// Forward program only: also take `labels` [batch, target_length] (-100
+  /// ignores a position) and return `loss` and `cross_entropy`.
+  bool labels = false;
   /// Whether the checkpoint holds a tensor of this name; decides whether the
   /// LM head is its own `lm_head.weight` (HF-SWITCH-SEMANTICS §4.9). Unset:
   /// from the config alone.
@@ -63,9 +66,11 @@ std::optional<HFProgram> parseHFProgram(llvm::StringRef name);
 /// returns logits, the encoder's last hidden state, and for every sparse
 /// block its router logits, expert choices and dropped mask, then the
 /// router z-loss and load-balancing loss of each stack that has sparse
-/// blocks; the generation programs return the parts of these their stack
-/// computes (no losses in the decoder step). `location` names the config in
-/// diagnostics.
+/// blocks. With `options.labels` it also takes `labels` and returns `loss`
+/// (the cross-entropy plus the router losses weighted by the config's
+/// coefficients, HF-SWITCH-SEMANTICS §5.6) and `cross_entropy` alone. The
+/// generation programs return the parts of these their stack computes (no
+/// losses in the decoder step). `location` names the config in diagnostics.
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 importHuggingFaceConfig(mlir::MLIRContext *context,
                         const llvm::json::Object &config,
