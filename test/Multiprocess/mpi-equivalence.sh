@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs MODEL compiled for MESH as NP MPI processes and compares its outputs
 # with the same program compiled for one device (routing equal, floats
-# within 1e-5), and its collective statistics, which rank 0 prints summed
-# over the ranks, with those of the same executable run in one process.
+# within 1e-5 of each tensor's scale), and its collective statistics, which
+# rank 0 prints summed over the ranks, with those of the same executable run
+# in one process.
 #   mpi-equivalence.sh LAUNCHER SWITCHYARD COMPARE MODEL MESH LAYOUT NP WORKDIR
 # LAUNCHER is mpiexec's path, or --launch for `switchyard run --launch NP`.
 # MODEL may be a Hugging Face model directory: SWITCHYARD_COMPILE_ARGS then
