@@ -9,6 +9,7 @@
 #include "runtime/exec/ElementTypes.h"
 #include "runtime/exec/Kernels.h"
 #include "runtime/exec/Strided.h"
+#include "runtime/exec/VectorMath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -312,11 +313,12 @@ void runSoftmax(const OpSpec &op, DeviceContext &c) {
             row[k] = T::load(x[base + k * a.inner]);
             max = std::max(max, row[k]);
           }
+          for (int64_t k = 0; k < a.size; ++k)
+            row[k] -= max;
+          expInPlace(row, a.size);
           float sum = 0.0f;
-          for (int64_t k = 0; k < a.size; ++k) {
-            row[k] = std::exp(row[k] - max);
+          for (int64_t k = 0; k < a.size; ++k)
             sum += row[k];
-          }
           const float inverse = 1.0f / sum;
           for (int64_t k = 0; k < a.size; ++k)
             y[base + k * a.inner] = T::store(row[k] * inverse);

@@ -10,6 +10,7 @@
 #include "ExecTestUtil.h"
 
 #include "runtime/exec/ElementTypes.h"
+#include "runtime/exec/VectorMath.h"
 #include "test/Runtime/Reference/RouterLosses.h"
 #include "test/Runtime/Reference/Routing.h"
 
@@ -463,6 +464,28 @@ TEST(ElementwiseTest, SoftmaxAlongMiddleDimension) {
         expected[(a * 3 + b) * 4 + c] = std::exp(x[(a * 3 + b) * 4 + c]) / sum;
     }
   EXPECT_THAT(floats(run->outputs[0].second), FloatsNear(expected));
+}
+
+TEST(VectorMathTest, ExpInPlaceMatchesStdExp) {
+  // Every length up to three vectors of eight, so that each tail length
+  // runs, over values from underflow to 1 (a softmax's shifted logits),
+  // with -inf (a masked logit) and 0.
+  for (int64_t n = 0; n <= 24; ++n) {
+    std::vector<float> x(n);
+    for (int64_t i = 0; i < n; ++i)
+      x[i] = 1.0f - 110.0f * static_cast<float>(i) / 24.0f;
+    if (n > 3) {
+      x[1] = -std::numeric_limits<float>::infinity();
+      x[2] = 0.0f;
+    }
+    std::vector<float> y = x;
+    expInPlace(y.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double exact = std::exp(static_cast<double>(x[i]));
+      EXPECT_NEAR(y[i], exact, 3e-7 * exact + 1e-44)
+          << "exp(" << x[i] << "), length " << n;
+    }
+  }
 }
 
 TEST(ElementwiseTest, RmsNorm) {
