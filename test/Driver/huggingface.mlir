@@ -13,6 +13,7 @@
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --num-beams 2 --do-sample 2>&1 | FileCheck %s --check-prefix=BEAMSAMPLE
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --length-penalty 2 2>&1 | FileCheck %s --check-prefix=NOBEAMS
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --num-beams 2 --early-stopping maybe 2>&1 | FileCheck %s --check-prefix=STOPPING
+// RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --num-beams 0 2>&1 | FileCheck %s --check-prefix=NOBEAM
 // RUN: not switchyard generate %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu --input %switchyard_src_root/test/HF/data/switch-e8-nodrop-step2-gelu/inputs.safetensors --do-sample --top-p 0 2>&1 | FileCheck %s --check-prefix=TOPP
 // The two programs of cached generation, one as switchyard generate builds
 // them, and a bad --program.
@@ -92,6 +93,7 @@
 // BEAMSAMPLE: --num-beams and --do-sample together (beam sampling) are not supported
 // NOBEAMS: --length-penalty needs --num-beams above 1
 // STOPPING: --early-stopping takes false, true or never, got 'maybe'
+// NOBEAM: --num-beams must be at least 1, got 0
 // TOPP: switchyard generate: INVALID_ARGUMENT: top-p must be in (0, 1], got 0
 
 // TYPE: error: config.json: model_type 'bert' is not supported; expected 'switch_transformers' or 't5'

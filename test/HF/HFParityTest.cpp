@@ -22,6 +22,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,6 +32,7 @@ using namespace switchyard;
 using namespace switchyard::runtime;
 using switchyard::testsupport::Backend;
 using switchyard::testsupport::elementAt;
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -370,6 +372,42 @@ TEST(HFParityGenerate, SamplingIsSeededAndTopK1IsGreedy) {
   EXPECT_EQ(seeded[1], seeded[3]) << "seed 8 on one device and on b:2,e:2";
   EXPECT_NE(seeded[0], seeded[1]) << "seeds 7 and 8";
   EXPECT_NE(seeded[0], ids(*greedy)) << "temperature 3 without top-k";
+}
+
+/// CachedDecoder refuses a step with a wrong number of ids, a step past its
+/// cache and a reordering of the wrong length or to rows it does not have.
+TEST(HFParityGenerate, CachedDecoderRefusesMisuse) {
+  const std::string model = "switch-e8-nodrop-step2-gelu";
+  absl::StatusOr<ModelData> data = loadModel(model);
+  ASSERT_TRUE(data.ok()) << data.status();
+  Generator generator({model, "", "", Backend::Cpu}, *data, /*positions=*/2);
+  ASSERT_TRUE(generator.status.ok()) << generator.status;
+  absl::StatusOr<CachedDecoder> decoder = CachedDecoder::start(
+      *generator.encoder, *generator.decoderStep, generator.encoderInputs());
+  ASSERT_TRUE(decoder.ok()) << decoder.status();
+  const std::vector<int32_t> starts(data->batch, 0);
+
+  absl::StatusOr<HostTensor> logits =
+      decoder->step(absl::MakeConstSpan(starts).subspan(1));
+  EXPECT_EQ(logits.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(logits.status().message(),
+              HasSubstr("a decoder step takes 4 ids, one per row; got 3"));
+
+  const std::vector<int64_t> tooFew = {0, 1}, outside = {0, 1, 2, 4};
+  EXPECT_THAT(decoder->reorder(tooFew).message(),
+              HasSubstr("a reordering takes 4 rows; got 2"));
+  EXPECT_THAT(decoder->reorder(outside).message(),
+              HasSubstr("row 4 is outside [0, 4)"));
+
+  for (int position = 0; position < 2; ++position) {
+    logits = decoder->step(starts);
+    ASSERT_TRUE(logits.ok()) << logits.status();
+  }
+  logits = decoder->step(starts);
+  EXPECT_EQ(logits.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(logits.status().message(),
+              HasSubstr("the decoder step's cache holds 2 positions, all of "
+                        "them decoded"));
 }
 
 /// transformers 4.x wrote an untied T5's config.json (T5 v1.1 and Flan-T5 on

@@ -79,7 +79,7 @@ public:
   void input(std::string name, int value,
              std::vector<std::vector<int>> axes = {}, std::string param = "") {
     inputs_.push_back(
-        {std::move(name), value, std::move(axes), std::move(param)});
+        {std::move(name), value, std::move(axes), std::move(param), {}});
   }
   /// Gives input `name` (added before) the ignored index `value`.
   void ignoredIndex(const std::string &name, int32_t value) {
@@ -89,7 +89,7 @@ public:
   }
   void output(std::string name, int value,
               std::vector<std::vector<int>> axes = {}) {
-    outputs_.push_back({std::move(name), value, std::move(axes), ""});
+    outputs_.push_back({std::move(name), value, std::move(axes), "", {}});
   }
 
   /// The bytes of the executable file.
