@@ -7,8 +7,9 @@
 #if SWITCHYARD_HAVE_LIBMVEC
 #include <immintrin.h>
 
-/// libmvec's expf for eight floats (the x86-64 vector ABI's AVX2 variant).
-extern "C" __m256 _ZGVdN8v_expf(__m256);
+/// libmvec's expf for eight floats (the x86-64 vector ABI's AVX2 variant);
+/// declared for AVX2 so that clang passes __m256 in a register.
+extern "C" __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_expf(__m256);
 #endif
 
 namespace switchyard::runtime {
