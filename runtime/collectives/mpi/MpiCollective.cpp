@@ -145,6 +145,8 @@ struct Transfer {
 void moveBlock(std::byte *buffer, BlockLayout layout, int64_t n, int64_t index,
                std::byte *contiguous, size_t elementSize, bool unpack) {
   const size_t run = layout.inner * elementSize;
+  if (run == 0) // Empty blocks may have null buffers.
+    return;
   for (int64_t row = 0; row < layout.outer; ++row) {
     std::byte *strided = buffer + (row * n + index) * run;
     std::byte *packed = contiguous + row * run;
@@ -385,7 +387,8 @@ private:
     }
     for (const Transfer &t : sends) {
       if (t.member == index_) {
-        if (recvs[t.member].data != t.data)
+        // An empty block's buffers may be null.
+        if (t.bytes > 0 && recvs[t.member].data != t.data)
           std::memcpy(recvs[t.member].data, t.data, t.bytes);
         continue;
       }
